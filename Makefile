@@ -1,0 +1,39 @@
+# cdcd — see README.md. Every target works on a fresh clone.
+SHELL := /bin/bash
+export PATH := /usr/local/go/bin:$(HOME)/go/bin:$(PATH)
+export CGO_ENABLED ?= 0
+
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+COMMIT  ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
+# The release flags; the Dockerfile uses the same ones.
+LDFLAGS := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT)
+GOFLAGS_BUILD := -trimpath -ldflags "$(LDFLAGS)"
+
+.PHONY: all build deps test test-short demo bench lint fuzz clean
+
+all: build
+
+build:
+	go build $(GOFLAGS_BUILD) -o bin/cdcd ./cmd/cdcd
+
+# Installs the servers the tests start privately (Postgres, MariaDB, kcat)
+# when they are missing; fails loudly when it cannot.
+deps:
+	@bash scripts/install-deps.sh
+
+# -race needs cgo.
+test: deps
+	CGO_ENABLED=1 go test -race -count=1 -timeout 20m ./...
+
+demo: deps build
+	go run ./internal/demo -cdcd bin/cdcd
+
+bench: deps build
+	go run ./bench -cdcd bin/cdcd -results bench/RESULTS.md
+
+lint:
+	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	go vet ./...
+
+clean:
+	rm -rf bin
