@@ -1,0 +1,105 @@
+package main
+
+import (
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/cdcd-dev/cdcd/checkpoint"
+	"github.com/cdcd-dev/cdcd/config"
+	"github.com/cdcd-dev/cdcd/pipeline"
+	"github.com/cdcd-dev/cdcd/sink"
+	"github.com/cdcd-dev/cdcd/sink/stdout"
+	"github.com/cdcd-dev/cdcd/source"
+	"github.com/cdcd-dev/cdcd/source/postgres"
+	"github.com/cdcd-dev/cdcd/transform"
+)
+
+// runner is one built pipeline and its logger.
+type runner struct {
+	p   *pipeline.Pipeline
+	log *slog.Logger
+}
+
+// checkBuildable reports what of a valid config this build cannot run yet,
+// so `validate` says it before anything connects.
+func checkBuildable(pl *config.Pipeline) error {
+	switch pl.Source.Type {
+	case "postgres":
+		if pl.Source.Snapshot != "never" {
+			return fmt.Errorf("source.snapshot: %q is not available in this build yet; only \"never\" is (stream changes from the slot's creation on)", pl.Source.Snapshot)
+		}
+	default:
+		return fmt.Errorf("source.type: %q is not available in this build yet; only postgres is", pl.Source.Type)
+	}
+	switch pl.Sink.Type {
+	case "stdout":
+	default:
+		return fmt.Errorf("sink.type: %q is not available in this build yet; only stdout is", pl.Sink.Type)
+	}
+	if len(pl.Transforms) > 0 {
+		return fmt.Errorf("transforms: transform %q is not available in this build yet", pl.Transforms[0].Type)
+	}
+	return nil
+}
+
+func build(pl *config.Pipeline, root *slog.Logger) (runner, error) {
+	if err := checkBuildable(pl); err != nil {
+		return runner{}, err
+	}
+	log := root.With("pipeline", pl.Name)
+	src, err := buildSource(pl, log)
+	if err != nil {
+		return runner{}, err
+	}
+	snk, err := buildSink(pl)
+	if err != nil {
+		return runner{}, err
+	}
+	var chain transform.Chain
+	p, err := pipeline.New(src, chain, snk, pipeline.Options{
+		Name:           pl.Name,
+		MaxBatchEvents: pl.Batch.MaxEvents,
+		MaxBatchBytes:  int64(pl.Batch.MaxBytes),
+		Linger:         time.Duration(pl.Batch.Linger),
+		QueueBatches:   pl.Batch.QueueBatches,
+		RetryInitial:   time.Duration(pl.Retry.Initial),
+		RetryMax:       time.Duration(pl.Retry.Max),
+		ShutdownGrace:  time.Duration(pl.Shutdown),
+		Logger:         root,
+	})
+	if err != nil {
+		return runner{}, err
+	}
+	return runner{p: p, log: log}, nil
+}
+
+func buildSource(pl *config.Pipeline, log *slog.Logger) (source.Source, error) {
+	pg := pl.Source.Postgres
+	return postgres.New(postgres.Options{
+		DSN:               pl.Source.DSN,
+		Pipeline:          pl.Name,
+		Tables:            pl.Source.Tables,
+		Slot:              pg.Slot,
+		Publication:       pg.Publication,
+		CreateSlot:        pg.CreateSlot,
+		CreatePublication: pg.CreatePublication,
+		StatusInterval:    time.Duration(pg.StatusInterval),
+		Heartbeat:         time.Duration(pg.Heartbeat),
+		MissingIdentity:   pg.MissingIdentity,
+		Logger:            log,
+	})
+}
+
+func buildSink(pl *config.Pipeline) (sink.Sink, error) {
+	store, err := checkpoint.NewFile(pl.StateDir)
+	if err != nil {
+		return nil, err
+	}
+	return stdout.New(stdout.Options{
+		Pipeline: pl.Name,
+		Path:     pl.Sink.Stdout.Path,
+		Fsync:    pl.Sink.Stdout.Fsync,
+		Store:    store,
+	})
+}
