@@ -88,7 +88,7 @@ func run(ctx context.Context, o options, stdout, stderr io.Writer) (result, erro
 	}
 	defer os.RemoveAll(dir)
 	cfg := filepath.Join(dir, "demo.yaml")
-	if err := os.WriteFile(cfg, []byte(fmt.Sprintf(`pipeline: demo
+	yaml := fmt.Sprintf(`pipeline: demo
 source:
   type: postgres
   dsn: %s
@@ -97,10 +97,11 @@ source:
 sink:
   type: stdout
 state_dir: %s
-`, dsn, filepath.Join(dir, "state"))), 0o600); err != nil {
+`, dsn, filepath.Join(dir, "state"))
+	if err := os.WriteFile(cfg, []byte(yaml), 0o600); err != nil {
 		return res, err
 	}
-	fmt.Fprintf(stderr, "demo: config %s:\n", cfg)
+	fmt.Fprintf(stderr, "demo: running `cdcd run --config %s` with:\n%s\n", cfg, yaml)
 
 	cmd := exec.Command(o.cdcd, "run", "--config", cfg, "--log-format", "text")
 	cmd.Stderr = stderr
