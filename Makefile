@@ -21,9 +21,11 @@ build:
 deps:
 	@bash scripts/install-deps.sh
 
-# -race needs cgo.
+# -race needs cgo. The private servers' data directories go to /dev/shm
+# when it is writable: creating files there is ~7x faster than in /tmp here.
+TEST_TMPDIR ?= $(shell [ -w /dev/shm ] && echo /dev/shm || echo $${TMPDIR:-/tmp})
 test: deps
-	CGO_ENABLED=1 go test -race -count=1 -timeout 20m ./...
+	TMPDIR=$(TEST_TMPDIR) CGO_ENABLED=1 go test -race -count=1 -timeout 20m ./...
 
 demo: deps build
 	go run ./internal/demo -cdcd bin/cdcd
