@@ -34,3 +34,35 @@ func Permanent(err error) error {
 	}
 	return &PermanentError{Err: err}
 }
+
+// Stage names where in the pipeline an error happened; it is the bounded
+// label set of the errors metric.
+type Stage string
+
+// The stages.
+const (
+	StageSource    Stage = "source"
+	StageTransform Stage = "transform"
+	StageSink      Stage = "sink"
+	StageAck       Stage = "ack"
+)
+
+// StageError is an error with the stage it happened in.
+type StageError struct {
+	Stage Stage
+	Err   error
+}
+
+func (e *StageError) Error() string { return e.Err.Error() }
+func (e *StageError) Unwrap() error { return e.Err }
+
+// ErrorStage returns the stage of err, or "" when it has none.
+func ErrorStage(err error) Stage {
+	var se *StageError
+	if errors.As(err, &se) {
+		return se.Stage
+	}
+	return ""
+}
+
+func stageErr(s Stage, err error) error { return &StageError{Stage: s, Err: err} }

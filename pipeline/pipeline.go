@@ -189,7 +189,7 @@ func (p *Pipeline) session(ctx context.Context) (delivered bool, err error) {
 	cp, ok, err := p.snk.Open(ctx)
 	if err != nil {
 		p.snk.Close()
-		return false, fmt.Errorf("opening sink: %w", err)
+		return false, stageErr(StageSink, fmt.Errorf("opening sink: %w", err))
 	}
 	defer p.snk.Close()
 	var from *event.Checkpoint
@@ -198,7 +198,7 @@ func (p *Pipeline) session(ctx context.Context) (delivered bool, err error) {
 	}
 	if err := p.src.Open(ctx, from); err != nil {
 		p.src.Close()
-		return false, fmt.Errorf("opening source: %w", err)
+		return false, stageErr(StageSource, fmt.Errorf("opening source: %w", err))
 	}
 	defer p.src.Close()
 	if ok {
@@ -294,13 +294,13 @@ func (p *Pipeline) read(ctx context.Context, queue chan<- queued, bud *budget, f
 			if errors.Is(err, io.EOF) {
 				return err
 			}
-			return fmt.Errorf("reading source: %w", err)
+			return stageErr(StageSource, fmt.Errorf("reading source: %w", err))
 		}
 		if from != nil && !skipDurable(&b, from.Pos) {
 			continue
 		}
 		if err := p.chain.ApplyBatch(&b); err != nil {
-			return Permanent(err)
+			return stageErr(StageTransform, Permanent(err))
 		}
 		n := int64(b.Bytes)
 		if n <= 0 {
@@ -372,7 +372,7 @@ type writer struct {
 func (w *writer) write(ctx context.Context, q queued) error {
 	if err := w.p.snk.Write(ctx, &q.batch); err != nil {
 		w.bud.release(q.bytes)
-		return fmt.Errorf("writing to sink: %w", err)
+		return stageErr(StageSink, fmt.Errorf("writing to sink: %w", err))
 	}
 	if w.events == 0 && w.oldest.IsZero() {
 		w.oldest = q.batch.CommitTime
@@ -390,7 +390,7 @@ func (w *writer) flush(ctx context.Context) error {
 	w.bud.release(w.held)
 	w.held = 0
 	if err != nil {
-		return fmt.Errorf("flushing sink: %w", err)
+		return stageErr(StageSink, fmt.Errorf("flushing sink: %w", err))
 	}
 	n := w.events
 	w.events, w.bytes = 0, 0
@@ -401,7 +401,7 @@ func (w *writer) flush(ctx context.Context) error {
 	}
 	w.p.opts.Observer.Flushed(cp, n, time.Since(start), oldest)
 	if err := w.p.src.Ack(ctx, cp); err != nil {
-		return fmt.Errorf("acknowledging %s to the source: %w", cp.Pos, err)
+		return stageErr(StageAck, fmt.Errorf("acknowledging %s to the source: %w", cp.Pos, err))
 	}
 	w.acked = cp
 	w.delivered = true

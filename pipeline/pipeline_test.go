@@ -320,3 +320,11 @@ func TestRetryableClassification(t *testing.T) {
 		}
 	}
 }
+
+func TestErrorsNameTheirStage(t *testing.T) {
+	src := &failingSource{err: permanent{}}
+	p, _ := New(src, nil, &txSink{}, quietOptions())
+	if got := ErrorStage(p.Run(context.Background())); got != StageSource {
+		t.Fatalf("stage %q, want %q", got, StageSource)
+	}
+}
