@@ -22,7 +22,11 @@ import (
 	"sync"
 	"syscall"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
 	"github.com/cdcd-dev/cdcd/config"
+	"github.com/cdcd-dev/cdcd/metrics"
 )
 
 // Set by the linker (see Makefile).
@@ -194,16 +198,35 @@ func cmdRun(args []string, stderr io.Writer) int {
 	// After the first signal, a second one kills at once.
 	context.AfterFunc(ctx, stop)
 
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m := metrics.New(reg, metrics.BuildInfo{Version: version, Commit: commit, GoVersion: runtime.Version()})
+	// Every file of a directory agrees on admin (config checks it).
+	admin, err := metrics.NewAdmin(pls[0].Admin.Listen, m, reg, pls[0].Admin.Pprof, log)
+	if err != nil {
+		fmt.Fprintln(stderr, "cdcd run:", err)
+		return exitUsage
+	}
+
 	runners := make([]runner, 0, len(pls))
 	for _, pl := range pls {
-		r, err := build(pl, log)
+		r, err := build(pl, log, m)
 		if err != nil {
 			fmt.Fprintf(stderr, "%s: pipeline %s: %v\n", pl.File, pl.Name, err)
 			return exitUsage
 		}
 		runners = append(runners, r)
 	}
-	log.Info("cdcd starting", "version", version, "pipelines", len(runners))
+	log.Info("cdcd starting", "version", version, "pipelines", len(runners), "admin", "http://"+admin.Addr())
+	adminCtx, stopAdmin := context.WithCancel(context.Background())
+	adminDone := make(chan struct{})
+	go func() {
+		defer close(adminDone)
+		if err := admin.Run(adminCtx); err != nil && !errors.Is(err, context.Canceled) {
+			log.Error("admin server stopped", "err", err)
+		}
+	}()
+	defer func() { stopAdmin(); <-adminDone }()
 
 	// A pipeline that stops on an error stops the others gracefully: a
 	// process that runs half its pipelines would look healthy while not.

@@ -147,6 +147,7 @@ func TestSIGTERMMidStreamExitsZeroAndTheRestartResumesExactly(t *testing.T) {
 source: {type: postgres, dsn: %q, tables: [public.items], snapshot: never}
 sink: {type: stdout, stdout: {path: %q}}
 state_dir: %q
+admin: {listen: "127.0.0.1:0"}
 `, pg.DSN(db), out, filepath.Join(dir, "state")))
 
 	start := func() (*exec.Cmd, *bytes.Buffer) {

@@ -1,12 +1,14 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"time"
 
 	"github.com/cdcd-dev/cdcd/checkpoint"
 	"github.com/cdcd-dev/cdcd/config"
+	"github.com/cdcd-dev/cdcd/metrics"
 	"github.com/cdcd-dev/cdcd/pipeline"
 	"github.com/cdcd-dev/cdcd/sink"
 	"github.com/cdcd-dev/cdcd/sink/stdout"
@@ -43,14 +45,21 @@ func checkBuildable(pl *config.Pipeline) error {
 	return nil
 }
 
-func build(pl *config.Pipeline, root *slog.Logger) (runner, error) {
+func build(pl *config.Pipeline, root *slog.Logger, m *metrics.Metrics) (runner, error) {
 	if err := checkBuildable(pl); err != nil {
 		return runner{}, err
 	}
 	log := root.With("pipeline", pl.Name)
+	obs := m.Pipeline(pl.Name)
 	src, err := buildSource(pl, log)
 	if err != nil {
 		return runner{}, err
+	}
+	if pg, ok := src.(*postgres.Source); ok {
+		obs.SetSlotStats(func(ctx context.Context) (metrics.SlotStats, error) {
+			st, err := pg.SlotStats(ctx)
+			return metrics.SlotStats{RetainedBytes: st.RetainedWALBytes, SafeWALBytes: st.SafeWALSize, WALStatus: st.WALStatus}, err
+		})
 	}
 	snk, err := buildSink(pl)
 	if err != nil {
@@ -67,6 +76,7 @@ func build(pl *config.Pipeline, root *slog.Logger) (runner, error) {
 		RetryMax:       time.Duration(pl.Retry.Max),
 		ShutdownGrace:  time.Duration(pl.Shutdown),
 		Logger:         root,
+		Observer:       obs,
 	})
 	if err != nil {
 		return runner{}, err
@@ -75,6 +85,7 @@ func build(pl *config.Pipeline, root *slog.Logger) (runner, error) {
 }
 
 func buildSource(pl *config.Pipeline, log *slog.Logger) (source.Source, error) {
+	// The concrete type is returned so the wiring can reach its stats.
 	pg := pl.Source.Postgres
 	return postgres.New(postgres.Options{
 		DSN:               pl.Source.DSN,

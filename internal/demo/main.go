@@ -97,6 +97,7 @@ source:
 sink:
   type: stdout
 state_dir: %s
+admin: {listen: "127.0.0.1:0"}
 `, dsn, filepath.Join(dir, "state"))
 	if err := os.WriteFile(cfg, []byte(yaml), 0o600); err != nil {
 		return res, err
