@@ -152,7 +152,10 @@ func (st *stream) run() error {
 		}
 		st.maybeIdle(now)
 		deadline := st.nextStatus
-		if st.idlePending && st.idleNext.Before(deadline) {
+		// The idle deadline only matters between transactions: inside one,
+		// maybeIdle neither emits nor advances idleNext, and a deadline
+		// already past would make every receive time out at once.
+		if st.idlePending && !st.inTx && st.idleNext.Before(deadline) {
 			deadline = st.idleNext
 		}
 		if rctx == nil || !deadline.Equal(rdeadline) {
