@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"time"
 
 	"github.com/cdcd-dev/cdcd/checkpoint"
 	"github.com/cdcd-dev/cdcd/event"
@@ -28,18 +29,28 @@ type Options struct {
 	Store checkpoint.Store
 	// Stdout replaces os.Stdout when Path is "-" (tests, the demo).
 	Stdout io.Writer
+	// CheckpointInterval is the least time between two checkpoint saves.
+	// Data is written (and synced) at every Flush; saving the checkpoint
+	// costs two fsyncs and a rename, so under a trickle of small
+	// transactions it is saved at most this often, and Flush reports the
+	// checkpoint last saved. Close saves the checkpoint of everything
+	// synced. Default 1s; negative saves at every Flush.
+	CheckpointInterval time.Duration
 }
 
 // Sink writes events as JSON lines. Write and Flush are called from one
 // goroutine.
 type Sink struct {
-	opts   Options
-	f      *os.File
-	w      *bufio.Writer
-	buf    []byte
-	cp     event.Checkpoint
-	dirty  bool // cp was written but not yet saved
-	closed bool
+	opts    Options
+	f       *os.File
+	w       *bufio.Writer
+	buf     []byte
+	cp      event.Checkpoint // of the last batch written
+	dirty   bool             // cp was written but not yet synced
+	synced  event.Checkpoint // of the data made durable, maybe not saved yet
+	saved   event.Checkpoint // the checkpoint last saved
+	savedAt time.Time
+	closed  bool
 }
 
 // New validates opts; it opens nothing.
@@ -49,6 +60,9 @@ func New(opts Options) (*Sink, error) {
 	}
 	if opts.Path == "" {
 		opts.Path = "-"
+	}
+	if opts.CheckpointInterval == 0 {
+		opts.CheckpointInterval = time.Second
 	}
 	return &Sink{opts: opts}, nil
 }
@@ -60,7 +74,8 @@ func (s *Sink) Open(ctx context.Context) (event.Checkpoint, bool, error) {
 	if err != nil {
 		return event.Checkpoint{}, false, err
 	}
-	s.cp, s.dirty = cp, false
+	s.cp, s.synced, s.saved, s.dirty = cp, cp, cp, false
+	s.savedAt = time.Now()
 	out := s.opts.Stdout
 	if out == nil {
 		out = os.Stdout
@@ -101,38 +116,52 @@ func (s *Sink) Write(ctx context.Context, b *event.Batch) error {
 	return nil
 }
 
-// Flush writes out the buffer, syncs the file and saves the checkpoint.
+// Flush writes out the buffer, syncs the file and, at most every
+// CheckpointInterval, saves the checkpoint; it returns the checkpoint saved.
 func (s *Sink) Flush(ctx context.Context) (event.Checkpoint, error) {
-	if !s.dirty {
-		return s.cp, nil
+	if s.dirty {
+		if err := s.w.Flush(); err != nil {
+			return event.Checkpoint{}, fmt.Errorf("writing %s: %w", s.name(), err)
+		}
+		if s.f != nil && s.opts.Fsync {
+			if err := s.f.Sync(); err != nil {
+				return event.Checkpoint{}, fmt.Errorf("syncing %s: %w", s.name(), err)
+			}
+		}
+		s.synced, s.dirty = s.cp, false
 	}
-	if err := s.w.Flush(); err != nil {
-		return event.Checkpoint{}, fmt.Errorf("writing %s: %w", s.name(), err)
-	}
-	if s.f != nil && s.opts.Fsync {
-		if err := s.f.Sync(); err != nil {
-			return event.Checkpoint{}, fmt.Errorf("syncing %s: %w", s.name(), err)
+	if s.synced.Pos != s.saved.Pos && time.Since(s.savedAt) >= s.opts.CheckpointInterval {
+		if err := s.save(ctx); err != nil {
+			return event.Checkpoint{}, err
 		}
 	}
-	if err := s.opts.Store.Save(ctx, s.opts.Pipeline, s.cp); err != nil {
-		return event.Checkpoint{}, err
-	}
-	s.dirty = false
-	return s.cp, nil
+	return s.saved, nil
 }
 
-// Close closes the file, dropping what was not flushed.
+func (s *Sink) save(ctx context.Context) error {
+	if err := s.opts.Store.Save(ctx, s.opts.Pipeline, s.synced); err != nil {
+		return err
+	}
+	s.saved, s.savedAt = s.synced, time.Now()
+	return nil
+}
+
+// Close saves the checkpoint of the data already synced, then closes the
+// file, dropping what was not flushed.
 func (s *Sink) Close() error {
 	if s.closed {
 		return nil
 	}
 	s.closed = true
-	if s.f != nil {
-		err := s.f.Close()
-		s.f = nil
-		return err
+	var err error
+	if s.synced.Pos != s.saved.Pos {
+		err = s.save(context.Background())
 	}
-	return nil
+	if s.f != nil {
+		err = errors.Join(err, s.f.Close())
+		s.f = nil
+	}
+	return err
 }
 
 func (s *Sink) name() string {

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cdcd-dev/cdcd/checkpoint"
 	"github.com/cdcd-dev/cdcd/event"
@@ -33,7 +34,7 @@ func newFileSink(t *testing.T, dir string) *Sink {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := New(Options{Pipeline: "p", Path: filepath.Join(dir, "events.jsonl"), Fsync: true, Store: store})
+	s, err := New(Options{Pipeline: "p", Path: filepath.Join(dir, "events.jsonl"), Fsync: true, Store: store, CheckpointInterval: -1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,5 +130,25 @@ func TestStandardOutput(t *testing.T) {
 	s.Flush(ctx)
 	if !strings.HasPrefix(out.String(), `{"v":1,"id":"7:0000000000000005/00000000","op":"c"`) {
 		t.Fatalf("stdout got %q", out.String())
+	}
+}
+
+func TestCheckpointsAreSavedAtMostEveryIntervalAndOnClose(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	store, _ := checkpoint.NewFile(filepath.Join(dir, "state"))
+	s, _ := New(Options{Pipeline: "p", Path: filepath.Join(dir, "events.jsonl"), Store: store, CheckpointInterval: time.Hour})
+	s.Open(ctx)
+	s.Write(ctx, batch(10, 1))
+	cp, err := s.Flush(ctx)
+	if err != nil || !cp.Pos.IsZero() {
+		t.Fatalf("Flush within the interval = %s, %v; want the checkpoint last saved (none)", cp.Pos, err)
+	}
+	if n := len(lines(t, filepath.Join(dir, "events.jsonl"))); n != 1 {
+		t.Fatalf("the data must be written at every flush; file has %d lines", n)
+	}
+	s.Close()
+	if saved, ok, _ := store.Load(ctx, "p"); !ok || saved.Pos != event.TxEnd(10) {
+		t.Fatalf("after Close the saved checkpoint is %v (ok=%v); want what was synced, %s", saved.Pos, ok, event.TxEnd(10))
 	}
 }
