@@ -196,7 +196,7 @@ func TestLoadBytesErrors(t *testing.T) {
 			map[string]string{"KEY": "admin"}, []string{"t.yaml:4:1: ${KEY}: ${...} variables are expanded in values only, not in keys"}},
 		{"invalid enum lists the choices",
 			"pipeline: p\n" + src + "sink: {type: kafak}\n",
-			nil, []string{`t.yaml:3:14: sink.type: "kafak" is not one of kafka, postgres, mysql, stdout (did you mean kafka?)`}},
+			nil, []string{`t.yaml:3:14: sink.type: "kafak" is not one of kafka, postgres, mysql, stdout, discard (did you mean kafka?)`}},
 		{"invalid pipeline name explains the rule",
 			"pipeline: Orders_EU\n" + src + snk,
 			nil, []string{`t.yaml:1:11: pipeline: "Orders_EU" is not a valid pipeline name: use 1 to 63 lowercase letters, digits, '_', '.' or '-', starting with a letter or digit (the name becomes the replication slot`}},

@@ -41,7 +41,7 @@ var (
 	transformTypes  = []string{TransformFilter, TransformIncludeColumns, TransformDropColumns, TransformMask, TransformRename, TransformRoute, TransformSet, TransformOutbox}
 	maskMethods     = []string{MaskSHA256, MaskHMAC, MaskRedact, MaskNull, MaskPartial, MaskTruncate}
 	opCodes         = []string{"c", "u", "d", "r", "t", "m"}
-	sinkTypes       = []string{SinkKafka, SinkPostgres, SinkMySQL, SinkStdout}
+	sinkTypes       = []string{SinkKafka, SinkPostgres, SinkMySQL, SinkStdout, SinkDiscard}
 	formats         = []string{FormatNative, FormatDebezium}
 	compressions    = []string{"none", "lz4", "zstd", "snappy"}
 	partitionBys    = []string{"key", "table", "txid"}

@@ -197,11 +197,14 @@ const (
 	SinkPostgres = "postgres"
 	SinkMySQL    = "mysql"
 	SinkStdout   = "stdout"
+	// SinkDiscard reads and checkpoints but writes nothing: for measuring
+	// a source, and for advancing a slot on purpose.
+	SinkDiscard = "discard"
 )
 
 // Sink is where a pipeline delivers events.
 type Sink struct {
-	// Type is one of kafka, postgres, mysql, stdout (required).
+	// Type is one of kafka, postgres, mysql, stdout, discard (required).
 	Type string
 	// DSN (YAML "dsn") is the target database (required for postgres and
 	// mysql sinks, not allowed for the others).

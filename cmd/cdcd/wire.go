@@ -11,6 +11,7 @@ import (
 	"github.com/cdcd-dev/cdcd/metrics"
 	"github.com/cdcd-dev/cdcd/pipeline"
 	"github.com/cdcd-dev/cdcd/sink"
+	"github.com/cdcd-dev/cdcd/sink/discard"
 	"github.com/cdcd-dev/cdcd/sink/stdout"
 	"github.com/cdcd-dev/cdcd/source"
 	"github.com/cdcd-dev/cdcd/source/postgres"
@@ -35,9 +36,9 @@ func checkBuildable(pl *config.Pipeline) error {
 		return fmt.Errorf("source.type: %q is not available in this build yet; only postgres is", pl.Source.Type)
 	}
 	switch pl.Sink.Type {
-	case "stdout":
+	case config.SinkStdout, config.SinkDiscard:
 	default:
-		return fmt.Errorf("sink.type: %q is not available in this build yet; only stdout is", pl.Sink.Type)
+		return fmt.Errorf("sink.type: %q is not available in this build yet; only stdout and discard are", pl.Sink.Type)
 	}
 	if len(pl.Transforms) > 0 {
 		return fmt.Errorf("transforms: transform %q is not available in this build yet", pl.Transforms[0].Type)
@@ -106,6 +107,9 @@ func buildSink(pl *config.Pipeline) (sink.Sink, error) {
 	store, err := checkpoint.NewFile(pl.StateDir)
 	if err != nil {
 		return nil, err
+	}
+	if pl.Sink.Type == config.SinkDiscard {
+		return discard.New(pl.Name, store, 0)
 	}
 	return stdout.New(stdout.Options{
 		Pipeline: pl.Name,
