@@ -29,6 +29,11 @@ type cdcdConfig struct {
 	SinkPath    string // "-" for standard output
 	StateDir    string
 	AdminListen string
+	Discard     bool // the discard sink instead of jsonl
+	// SaveEveryFlush saves the checkpoint file at every flush, for
+	// scenarios that watch it to see progress; otherwise the default
+	// checkpoint_interval applies, as in production.
+	SaveEveryFlush bool
 }
 
 // yamlString quotes s as a YAML double-quoted scalar.
@@ -45,7 +50,14 @@ func (c cdcdConfig) render() string {
 	fmt.Fprintf(&b, "source:\n  type: postgres\n  dsn: %s\n  tables: [%s]\n  snapshot: never\n",
 		yamlString(c.DSN), strings.Join(tables, ", "))
 	fmt.Fprintf(&b, "  postgres: {slot: %s, publication: %s}\n", yamlString(c.Slot), yamlString(c.Publication))
-	fmt.Fprintf(&b, "sink:\n  type: stdout\n  stdout: {path: %s, fsync: false}\n", yamlString(c.SinkPath))
+	if c.Discard {
+		b.WriteString("sink: {type: discard}\n")
+	} else {
+		fmt.Fprintf(&b, "sink:\n  type: stdout\n  stdout: {path: %s, fsync: false}\n", yamlString(c.SinkPath))
+	}
+	if c.SaveEveryFlush {
+		b.WriteString("checkpoint_interval: 0s\n")
+	}
 	fmt.Fprintf(&b, "state_dir: %s\n", yamlString(c.StateDir))
 	fmt.Fprintf(&b, "admin: {listen: %s}\n", yamlString(c.AdminListen))
 	return b.String()

@@ -18,6 +18,7 @@ import (
 const (
 	limitSlot   = "bench_limit"
 	cdcdSlot    = "cdcd_bench"
+	discardSlot = "cdcd_bench_discard"
 	publication = "cdcd_bench"
 )
 
@@ -82,7 +83,7 @@ func prepareBacklog(ctx context.Context, c *pgx.Conn, v backlogVariant, rows int
 		}
 	}
 	// The slots exist before the load, so the whole load is their backlog.
-	for _, s := range []string{limitSlot, cdcdSlot} {
+	for _, s := range []string{limitSlot, cdcdSlot, discardSlot} {
 		if err := createSlot(ctx, c, s); err != nil {
 			return b, err
 		}
@@ -142,28 +143,30 @@ func runBacklogVariant(ctx context.Context, env Env, v backlogVariant) ([]Measur
 	notes := []string{fmt.Sprintf("%s: loaded %d rows in %.1f s (%.0f rows/s); backlog ends at %s",
 		v.name, env.Rows, b.load.Seconds(), float64(env.Rows)/b.load.Seconds(), formatLSN(b.endpos))}
 
-	var limit, m Measurement
+	var limit, m, d Measurement
 	steps := []func() error{
 		func() (err error) { limit, err = drainRecvlogical(ctx, env, pg, c, b, dir); return err },
-		func() (err error) { m, err = drainCDCD(ctx, env, pg, c, b, dir); return err },
+		func() (err error) { m, err = drainCDCD(ctx, env, pg, c, b, dir, false); return err },
+		func() (err error) { d, err = drainCDCD(ctx, env, pg, c, b, dir, true); return err },
 	}
 	if env.CDCDFirst {
-		steps[0], steps[1] = steps[1], steps[0]
+		steps[0], steps[1], steps[2] = steps[1], steps[2], steps[0]
 	}
 	for _, step := range steps {
 		if err := step(); err != nil {
 			return nil, nil, err
 		}
 	}
-	limit.Variant, m.Variant = v.name, v.name
+	limit.Variant, m.Variant, d.Variant = v.name, v.name, v.name
 	limit.Ratio = 1
 	if l := limit.EventsPerSec(); l > 0 {
 		m.Ratio = m.EventsPerSec() / l
+		d.Ratio = d.EventsPerSec() / l
 	}
 	env.Log.Info("drained", "variant", v.name,
 		"recvlogical_events_per_s", int(limit.EventsPerSec()), "cdcd_events_per_s", int(m.EventsPerSec()),
-		"ratio", fmt.Sprintf("%.2f", m.Ratio))
-	return []Measurement{limit, m}, notes, nil
+		"ratio", fmt.Sprintf("%.2f", m.Ratio), "discard_ratio", fmt.Sprintf("%.2f", d.Ratio))
+	return []Measurement{limit, m, d}, notes, nil
 }
 
 // drainRecvlogical drains the limit slot with pg_recvlogical up to the end
@@ -206,23 +209,29 @@ func drainRecvlogical(ctx context.Context, env Env, pg *testenv.PG, c *pgx.Conn,
 		Events: env.Rows, Elapsed: wall, Usage: u, WalsenderCPU: wcpu}, nil
 }
 
-// drainCDCD drains cdcd's slot with cdcd until its checkpoint covers the
-// end marker, then stops it with SIGTERM.
-func drainCDCD(ctx context.Context, env Env, pg *testenv.PG, c *pgx.Conn, b backlog, dir string) (Measurement, error) {
-	env.Log.Info("draining with cdcd")
+// drainCDCD drains a slot with cdcd until its checkpoint covers the end
+// marker, then stops it with SIGTERM. With discard, cdcd's discard sink
+// measures the source and pipeline without encoding.
+func drainCDCD(ctx context.Context, env Env, pg *testenv.PG, c *pgx.Conn, b backlog, dir string, discard bool) (Measurement, error) {
+	env.Log.Info("draining with cdcd", "discard", discard)
 	stateDir := filepath.Join(dir, "state")
+	slot := cdcdSlot
 	sinkPath, consumer := "/dev/null", "cdcd → jsonl /dev/null"
-	if env.Verify {
+	if discard {
+		slot, consumer, stateDir = discardSlot, "cdcd → discard", filepath.Join(dir, "state-discard")
+	} else if env.Verify {
 		sinkPath, consumer = filepath.Join(dir, "events.jsonl"), "cdcd → jsonl file (-verify)"
 	}
 	// A minute more than the drain may take, for diagnosing a stall.
 	cctx, cancel := context.WithTimeout(ctx, drainTimeout(env.Rows)+time.Minute)
 	defer cancel()
-	ws := followWalsender(cctx, pg, cdcdSlot, 10*time.Millisecond)
+	ws := followWalsender(cctx, pg, slot, 10*time.Millisecond)
 	defer ws.stop()
 	p, err := startCDCD(cctx, env.CDCD, dir, cdcdConfig{
 		DSN: pg.DSN(benchDB), Tables: []string{"public.bench", "public.bench_end"},
-		Slot: cdcdSlot, Publication: publication, SinkPath: sinkPath, StateDir: stateDir,
+		Slot: slot, Publication: publication, SinkPath: sinkPath, StateDir: stateDir, Discard: discard,
+		// The harness sees progress through the checkpoint file.
+		SaveEveryFlush: true,
 	}, nil)
 	if err != nil {
 		return Measurement{}, err
@@ -232,7 +241,7 @@ func drainCDCD(ctx context.Context, env Env, pg *testenv.PG, c *pgx.Conn, b back
 	doneAt, err := waitCheckpoint(wctx, p, checkpointPath(stateDir), b.before, 10*time.Millisecond)
 	if err != nil {
 		if !p.exited() {
-			err = fmt.Errorf("%w; %s; goroutine dump in %s", err, slotState(cctx, c, cdcdSlot, stateDir), p.logPath)
+			err = fmt.Errorf("%w; %s; goroutine dump in %s", err, slotState(cctx, c, slot, stateDir), p.logPath)
 			p.dumpAndKill()
 		}
 		return Measurement{}, err
@@ -242,7 +251,7 @@ func drainCDCD(ctx context.Context, env Env, pg *testenv.PG, c *pgx.Conn, b back
 		p.stop(cctx)
 		return Measurement{}, err
 	}
-	if env.Verify {
+	if env.Verify && !discard {
 		// Before the stop, which flushes: the checkpoint must not run
 		// ahead of what the sink wrote. The rows and the end marker.
 		if n, err := countLines(sinkPath); err != nil || n != env.Rows+1 {

@@ -32,6 +32,7 @@ func TestLoadDesignExamples(t *testing.T) {
 	}
 	common := func(p Pipeline) Pipeline {
 		p.StateDir = "./cdcd-state"
+		p.CheckpointInterval = Duration(time.Second)
 		p.Batch = Batch{MaxEvents: 10000, MaxBytes: 16 << 20, QueueBatches: 64}
 		p.Shutdown = sec(20)
 		p.Retry = Retry{Initial: Duration(500 * time.Millisecond), Max: sec(30)}

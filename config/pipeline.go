@@ -14,7 +14,7 @@ import (
 
 // Keys allowed in each block, in documentation order.
 var (
-	topKeys         = []string{"pipeline", "source", "transforms", "sink", "admin", "state_dir", "batch", "shutdown_grace", "retry"}
+	topKeys         = []string{"pipeline", "source", "transforms", "sink", "admin", "state_dir", "checkpoint_interval", "batch", "shutdown_grace", "retry"}
 	sourceKeys      = []string{"type", "dsn", "tables", "snapshot", "postgres", "mysql"}
 	pgSourceKeys    = []string{"slot", "publication", "create_slot", "create_publication", "heartbeat", "toast", "missing_identity", "status_interval"}
 	mysqlSourceKeys = []string{"server_id", "heartbeat", "zero_date"}
@@ -103,13 +103,14 @@ type loaded struct {
 // pipeline decodes the top-level mapping of a file.
 func (d *decoder) pipeline(root *yaml.Node) *loaded {
 	p := &Pipeline{
-		File:     d.file,
-		Line:     root.Line,
-		StateDir: "./cdcd-state",
-		Shutdown: Duration(20 * time.Second),
-		Retry:    Retry{Initial: Duration(500 * time.Millisecond), Max: Duration(30 * time.Second)},
-		Batch:    Batch{MaxEvents: 10000, MaxBytes: 16 << 20, QueueBatches: 64},
-		Admin:    Admin{Listen: ":9187"},
+		File:               d.file,
+		Line:               root.Line,
+		StateDir:           "./cdcd-state",
+		CheckpointInterval: Duration(time.Second),
+		Shutdown:           Duration(20 * time.Second),
+		Retry:              Retry{Initial: Duration(500 * time.Millisecond), Max: Duration(30 * time.Second)},
+		Batch:              Batch{MaxEvents: 10000, MaxBytes: 16 << 20, QueueBatches: 64},
+		Admin:              Admin{Listen: ":9187"},
 	}
 	l := &loaded{p: p}
 	top, ok := d.block(field{val: root}, topKeys, topHints)
@@ -160,6 +161,11 @@ func (d *decoder) pipeline(root *yaml.Node) *loaded {
 	if f, ok := top.get("state_dir"); ok {
 		if s, ok := d.nonEmpty(f, "a directory"); ok {
 			p.StateDir = s
+		}
+	}
+	if f, ok := top.get("checkpoint_interval"); ok {
+		if v, ok := d.duration(f, false); ok {
+			p.CheckpointInterval = v
 		}
 	}
 	if f, ok := top.get("shutdown_grace"); ok {

@@ -26,6 +26,13 @@ type Pipeline struct {
 	// StateDir (YAML key "state_dir") holds local state such as the stdout
 	// sink's checkpoint file. Default "./cdcd-state".
 	StateDir string
+	// CheckpointInterval (YAML key "checkpoint_interval") is the least time
+	// between two saves of a checkpoint file (stdout and discard sinks):
+	// data is synced at every flush, the checkpoint at most this often and
+	// at shutdown, so a crash repeats at most this much. "0s" saves at
+	// every flush. Default 1s. Sinks that commit their checkpoint with
+	// their data (Kafka, replicas) ignore it.
+	CheckpointInterval Duration
 	// Batch bounds the batches between source and sink.
 	Batch Batch
 	// Shutdown (YAML key "shutdown_grace") is how long a graceful stop may

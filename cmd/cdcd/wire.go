@@ -108,13 +108,19 @@ func buildSink(pl *config.Pipeline) (sink.Sink, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The sinks read 0 as their default; the config's 0 means every flush.
+	interval := time.Duration(pl.CheckpointInterval)
+	if interval == 0 {
+		interval = -1
+	}
 	if pl.Sink.Type == config.SinkDiscard {
-		return discard.New(pl.Name, store, 0)
+		return discard.New(pl.Name, store, interval)
 	}
 	return stdout.New(stdout.Options{
-		Pipeline: pl.Name,
-		Path:     pl.Sink.Stdout.Path,
-		Fsync:    pl.Sink.Stdout.Fsync,
-		Store:    store,
+		Pipeline:           pl.Name,
+		Path:               pl.Sink.Stdout.Path,
+		Fsync:              pl.Sink.Stdout.Fsync,
+		Store:              store,
+		CheckpointInterval: interval,
 	})
 }
