@@ -2,6 +2,7 @@
 //
 //	cdcd run      --config PATH   run every pipeline of PATH (a file or a directory)
 //	cdcd validate --config PATH   check PATH and exit non-zero listing every error
+//	cdcd status   --admin URL     show a running cdcd's pipelines
 //	cdcd version
 //
 // It only wires: config is loaded by package config, pipelines are built
@@ -44,6 +45,7 @@ const usage = `cdcd streams every row change of your databases, exactly once.
 Usage:
   cdcd run      --config PATH   run the pipelines of PATH (a YAML file or a directory of them)
   cdcd validate --config PATH   check the config and list every error
+  cdcd status   [--admin URL]   show a running cdcd's pipelines (exit 1 if one is not streaming)
   cdcd version                  print the version
 
 Run 'cdcd COMMAND -h' for a command's flags.
@@ -66,6 +68,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return cmdRun(args[1:], stderr)
 	case "validate":
 		return cmdValidate(args[1:], stdout, stderr)
+	case "status":
+		return cmdStatus(args[1:], stdout, stderr)
 	case "version", "--version", "-v":
 		fmt.Fprintf(stdout, "cdcd %s (commit %s, %s, %s/%s)\n", version, commit, runtime.Version(), runtime.GOOS, runtime.GOARCH)
 		return exitOK

@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -109,6 +110,40 @@ func checkFor(t *testing.T, within time.Duration, what string, cond func() bool)
 	}
 }
 
+// syncBuffer is a bytes.Buffer that a child process's output copier and
+// the test may use at once.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// adminAddr finds the admin address in cdcd's start-up log line.
+func adminAddr(t *testing.T, logs *syncBuffer) string {
+	t.Helper()
+	var addr string
+	checkFor(t, 10*time.Second, "cdcd logs its admin address", func() bool {
+		_, after, ok := strings.Cut(logs.String(), "admin=http://")
+		if ok {
+			addr, _, _ = strings.Cut(after, "\n")
+			addr = strings.Fields(addr)[0]
+		}
+		return ok
+	})
+	return addr
+}
+
 // insertedIDs reads the jsonl file and counts each inserted id.
 func insertedIDs(t *testing.T, path string) map[int64]int {
 	t.Helper()
@@ -150,14 +185,14 @@ state_dir: %q
 admin: {listen: "127.0.0.1:0"}
 `, pg.DSN(db), out, filepath.Join(dir, "state")))
 
-	start := func() (*exec.Cmd, *bytes.Buffer) {
-		var logs bytes.Buffer
+	start := func() (*exec.Cmd, *syncBuffer) {
+		logs := &syncBuffer{}
 		cmd := exec.Command(bin, "run", "--config", cfg, "--log-format", "text")
-		cmd.Stderr = &logs
+		cmd.Stderr = logs
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
-		return cmd, &logs
+		return cmd, logs
 	}
 	cmd, logs := start()
 	probe := pg.Connect(t, db)
@@ -181,6 +216,11 @@ admin: {listen: "127.0.0.1:0"}
 		}
 	}()
 	checkFor(t, 20*time.Second, "some events delivered", func() bool { return len(insertedIDs(t, out)) > 200 })
+	var status bytes.Buffer
+	if code := run([]string{"status", "--admin", adminAddr(t, logs)}, &status, &status); code != exitOK ||
+		!strings.Contains(status.String(), "sigterm-test") || !strings.Contains(status.String(), "streaming") {
+		t.Fatalf("cdcd status: exit %d\n%s", code, status.String())
+	}
 	cmd.Process.Signal(syscall.SIGTERM)
 	if err := cmd.Wait(); err != nil {
 		t.Fatalf("cdcd exited with %v after SIGTERM, want 0\n%s", err, logs)
