@@ -282,13 +282,16 @@ type KafkaSink struct {
 	// ReplicationFactor (YAML "replication_factor") of topics cdcd
 	// creates; -1 is the broker default. Default -1.
 	ReplicationFactor int
-	// MaxBatchEvents (YAML "max_batch_events") caps records per produce
-	// batch; 0 is the client default. Default 0.
+	// MaxBatchEvents (YAML "max_batch_events") caps the events of one
+	// Kafka transaction (several source transactions under load; a larger
+	// source transaction still goes into one). 0: batch.max_events.
 	MaxBatchEvents int
-	// MaxBatchBytes (YAML "max_batch_bytes") caps a produce batch's size;
-	// 0 is the client default. Default 0.
+	// MaxBatchBytes (YAML "max_batch_bytes") caps the bytes of one Kafka
+	// transaction in the same way. 0: batch.max_bytes.
 	MaxBatchBytes ByteSize
-	// Linger is how long the producer waits to fill a batch. Default 0.
+	// Linger is the longest a Kafka transaction stays open to take more
+	// source transactions; 0 commits as soon as the source is idle, so
+	// latency stays low when traffic is light. 0: batch.linger.
 	Linger Duration
 }
 

@@ -12,6 +12,7 @@ import (
 	"github.com/cdcd-dev/cdcd/pipeline"
 	"github.com/cdcd-dev/cdcd/sink"
 	"github.com/cdcd-dev/cdcd/sink/discard"
+	"github.com/cdcd-dev/cdcd/sink/kafka"
 	"github.com/cdcd-dev/cdcd/sink/stdout"
 	"github.com/cdcd-dev/cdcd/source"
 	"github.com/cdcd-dev/cdcd/source/postgres"
@@ -36,9 +37,9 @@ func checkBuildable(pl *config.Pipeline) error {
 		return fmt.Errorf("source.type: %q is not available in this build yet; only postgres is", pl.Source.Type)
 	}
 	switch pl.Sink.Type {
-	case config.SinkStdout, config.SinkDiscard:
+	case config.SinkStdout, config.SinkDiscard, config.SinkKafka:
 	default:
-		return fmt.Errorf("sink.type: %q is not available in this build yet; only stdout and discard are", pl.Sink.Type)
+		return fmt.Errorf("sink.type: %q is not available in this build yet; only kafka, stdout and discard are", pl.Sink.Type)
 	}
 	if len(pl.Transforms) > 0 {
 		return fmt.Errorf("transforms: transform %q is not available in this build yet", pl.Transforms[0].Type)
@@ -62,16 +63,29 @@ func build(pl *config.Pipeline, root *slog.Logger, m *metrics.Metrics) (runner, 
 			return metrics.SlotStats{RetainedBytes: st.RetainedWALBytes, SafeWALBytes: st.SafeWALSize, WALStatus: st.WALStatus}, err
 		})
 	}
-	snk, err := buildSink(pl)
+	snk, err := buildSink(pl, log)
 	if err != nil {
 		return runner{}, err
 	}
 	var chain transform.Chain
+	maxEvents, maxBytes, linger := pl.Batch.MaxEvents, int64(pl.Batch.MaxBytes), time.Duration(pl.Batch.Linger)
+	if k := pl.Sink.Kafka; pl.Sink.Type == config.SinkKafka {
+		// A flush is a Kafka transaction: the sink's bounds are the pipeline's.
+		if k.MaxBatchEvents > 0 {
+			maxEvents = k.MaxBatchEvents
+		}
+		if k.MaxBatchBytes > 0 {
+			maxBytes = int64(k.MaxBatchBytes)
+		}
+		if k.Linger > 0 {
+			linger = time.Duration(k.Linger)
+		}
+	}
 	p, err := pipeline.New(src, chain, snk, pipeline.Options{
 		Name:           pl.Name,
-		MaxBatchEvents: pl.Batch.MaxEvents,
-		MaxBatchBytes:  int64(pl.Batch.MaxBytes),
-		Linger:         time.Duration(pl.Batch.Linger),
+		MaxBatchEvents: maxEvents,
+		MaxBatchBytes:  maxBytes,
+		Linger:         linger,
 		QueueBatches:   pl.Batch.QueueBatches,
 		RetryInitial:   time.Duration(pl.Retry.Initial),
 		RetryMax:       time.Duration(pl.Retry.Max),
@@ -103,7 +117,25 @@ func buildSource(pl *config.Pipeline, log *slog.Logger) (source.Source, error) {
 	})
 }
 
-func buildSink(pl *config.Pipeline) (sink.Sink, error) {
+func buildSink(pl *config.Pipeline, log *slog.Logger) (sink.Sink, error) {
+	if pl.Sink.Type == config.SinkKafka {
+		k := pl.Sink.Kafka
+		return kafka.New(kafka.Options{
+			Pipeline:          pl.Name,
+			Brokers:           k.Brokers,
+			Topic:             k.Topic,
+			Format:            kafka.Format(k.Format),
+			Schemas:           k.Schemas,
+			AtLeastOnce:       !k.ExactlyOnce,
+			OffsetsTopic:      k.OffsetsTopic,
+			Compression:       kafka.Compression(k.Compression),
+			PartitionBy:       kafka.PartitionBy(k.PartitionBy),
+			Tombstones:        k.Tombstones,
+			Partitions:        int32(k.Partitions),
+			ReplicationFactor: int16(k.ReplicationFactor),
+			Logger:            log,
+		})
+	}
 	store, err := checkpoint.NewFile(pl.StateDir)
 	if err != nil {
 		return nil, err
