@@ -30,14 +30,18 @@ func TestDemoStreamsChangesAndStopsCleanly(t *testing.T) {
 	// Changes committed in the instant before SIGTERM may not have reached
 	// cdcd yet; they are not lost, the next run would stream them.
 	if int64(len(lines)) != res.events || res.events > res.changes || res.events < res.changes-20 {
-		t.Fatalf("cdcd streamed %d events (%d lines) for %d changes\nlogs:\n%s", res.events, len(lines), res.changes, stderr.String())
+		t.Fatalf("the consumer got %d events (%d lines) for %d changes\nlogs:\n%s", res.events, len(lines), res.changes, stderr.String())
+	}
+	first := lines[0]
+	if !strings.HasPrefix(first, "cdc.public.orders[0]@0 key={\"id\":1} ") {
+		t.Fatalf("first line %q is not the first record of cdc.public.orders", first)
 	}
 	var ev struct {
 		V      int            `json:"v"`
 		Op     string         `json:"op"`
 		Source map[string]any `json:"source"`
 	}
-	if err := json.Unmarshal([]byte(lines[0]), &ev); err != nil || ev.V != 1 || ev.Op != "c" || ev.Source["table"] != "orders" {
-		t.Fatalf("first line %q is not an insert into orders (%v)", lines[0], err)
+	if err := json.Unmarshal([]byte(first[strings.Index(first, " {")+1:]), &ev); err != nil || ev.V != 1 || ev.Op != "c" || ev.Source["table"] != "orders" {
+		t.Fatalf("first record %q is not an insert into orders (%v)", first, err)
 	}
 }

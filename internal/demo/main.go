@@ -1,11 +1,11 @@
-// Command demo is what `make demo` runs: a private Postgres, a demo table,
-// a generator writing orders, and the cdcd binary streaming every change to
-// the terminal as JSON lines. Ctrl-C stops cdcd gracefully (SIGTERM) and
-// tears the server down.
+// Command demo is what `make demo` runs: a private Postgres, an embedded
+// Kafka broker (kfake, the real protocol), a generator writing orders, and
+// the cdcd binary streaming every change into Kafka exactly once; the
+// terminal shows what a read_committed Kafka consumer receives. Ctrl-C
+// stops cdcd gracefully (SIGTERM) and tears everything down.
 package main
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"flag"
@@ -22,6 +22,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/cdcd-dev/cdcd/internal/testenv"
 )
@@ -39,7 +40,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "demo:", err)
 		os.Exit(1)
 	}
-	fmt.Fprintf(os.Stderr, "\ndemo: the generator made %d changes; cdcd streamed %d events and exited cleanly\n", res.changes, res.events)
+	fmt.Fprintf(os.Stderr, "\ndemo: the generator made %d changes; the Kafka consumer received %d events; cdcd exited cleanly\n", res.changes, res.events)
 }
 
 type options struct {
@@ -82,6 +83,14 @@ func run(ctx context.Context, o options, stdout, stderr io.Writer) (result, erro
 		return res, fmt.Errorf("creating the demo table: %w", err)
 	}
 
+	fmt.Fprintln(stderr, "demo: starting an embedded Kafka broker…")
+	kafka, err := testenv.StartKafka()
+	if err != nil {
+		return res, err
+	}
+	defer kafka.Close()
+	broker := kafka.Brokers()[0]
+
 	dir, err := os.MkdirTemp("", "cdcd-demo-")
 	if err != nil {
 		return res, err
@@ -95,10 +104,10 @@ source:
   tables: [public.orders]
   snapshot: never
 sink:
-  type: stdout
-state_dir: %s
+  type: kafka
+  kafka: {brokers: [%s], topic: "cdc.{namespace}.{table}", exactly_once: true}
 admin: {listen: "127.0.0.1:0"}
-`, dsn, filepath.Join(dir, "state"))
+`, dsn, broker)
 	if err := os.WriteFile(cfg, []byte(yaml), 0o600); err != nil {
 		return res, err
 	}
@@ -109,32 +118,40 @@ admin: {listen: "127.0.0.1:0"}
 	// Its own process group: Ctrl-C reaches the demo only, which then
 	// sends cdcd exactly one SIGTERM, the way Kubernetes stops a pod.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		return res, err
-	}
 	if err := cmd.Start(); err != nil {
 		return res, fmt.Errorf("starting %s (run `make build` first): %w", o.cdcd, err)
 	}
-	copied := make(chan struct{})
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+
+	// A downstream service: a read_committed consumer of the topic.
+	consumer, err := kgo.NewClient(kgo.SeedBrokers(broker), kgo.ConsumeTopics("cdc.public.orders"),
+		kgo.FetchIsolationLevel(kgo.ReadCommitted()), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
+		kgo.AllowAutoTopicCreation())
+	if err != nil {
+		cmd.Process.Kill()
+		return res, err
+	}
+	defer consumer.Close()
+	cctx, stopConsumer := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopConsumer()
+	consumed := make(chan struct{})
 	go func() {
-		defer close(copied)
-		sc := bufio.NewScanner(out)
-		sc.Buffer(make([]byte, 1<<20), 16<<20)
-		for sc.Scan() {
-			atomic.AddInt64(&res.events, 1)
-			fmt.Fprintln(stdout, sc.Text())
+		defer close(consumed)
+		for cctx.Err() == nil {
+			consumer.PollFetches(cctx).EachRecord(func(r *kgo.Record) {
+				atomic.AddInt64(&res.events, 1)
+				fmt.Fprintf(stdout, "%s[%d]@%d key=%s %s\n", r.Topic, r.Partition, r.Offset, r.Key, r.Value)
+			})
 		}
 	}()
-	exited := make(chan error, 1)
-	go func() { <-copied; exited <- cmd.Wait() }()
 
 	// Write only once the slot exists, so every change is captured.
 	if err := waitForSlot(ctx, conn, exited); err != nil {
 		cmd.Process.Kill()
 		return res, err
 	}
-	fmt.Fprintln(stderr, "demo: cdcd is streaming; writing orders (Ctrl-C to stop)")
+	fmt.Fprintln(stderr, "demo: cdcd is streaming into Kafka; writing orders; below is what a read_committed consumer receives (Ctrl-C to stop)")
 	genErr := generate(ctx, conn, o.rate, &res.changes)
 
 	cmd.Process.Signal(syscall.SIGTERM)
@@ -144,6 +161,10 @@ admin: {listen: "127.0.0.1:0"}
 		cmd.Process.Kill()
 		err = errors.New("cdcd did not stop within 30s of SIGTERM")
 	}
+	// Let the consumer read what the last Kafka transaction committed.
+	waitQuiet(&res.events, 500*time.Millisecond, 5*time.Second)
+	stopConsumer()
+	<-consumed
 	if err != nil {
 		return res, fmt.Errorf("cdcd: %w", err)
 	}
@@ -151,6 +172,18 @@ admin: {listen: "127.0.0.1:0"}
 		return res, genErr
 	}
 	return res, nil
+}
+
+// waitQuiet returns once *n has not changed for quiet, or after most.
+func waitQuiet(n *int64, quiet, most time.Duration) {
+	end := time.Now().Add(most)
+	last, since := atomic.LoadInt64(n), time.Now()
+	for time.Now().Before(end) && time.Since(since) < quiet {
+		time.Sleep(50 * time.Millisecond)
+		if v := atomic.LoadInt64(n); v != last {
+			last, since = v, time.Now()
+		}
+	}
 }
 
 func waitForSlot(ctx context.Context, conn *pgx.Conn, exited <-chan error) error {
