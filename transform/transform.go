@@ -1,5 +1,13 @@
 // Package transform defines per-event transformations and the chain that
-// runs them in config order between source and sink.
+// runs them in config order between source and sink, and builds the
+// built-in ones (filter, include_columns, drop_columns, mask, rename,
+// route, set, outbox) from typed Specs with Build. docs/transforms.md
+// describes what each does.
+//
+// Built transforms keep per-table and per-schema caches (table matches,
+// derived schemas, rendered topics), so the work that depends only on a
+// table's shape is done once per schema version, not per event. A Chain is
+// used by one goroutine, the pipeline's reader.
 package transform
 
 import (
@@ -25,7 +33,7 @@ func (c Chain) ApplyBatch(b *event.Batch) error {
 	if len(c) == 0 {
 		return nil
 	}
-	kept := b.Events[:0]
+	kept := 0
 	for i := range b.Events {
 		e := &b.Events[i]
 		keep := true
@@ -40,10 +48,13 @@ func (c Chain) ApplyBatch(b *event.Batch) error {
 			}
 		}
 		if keep {
-			kept = append(kept, *e)
+			if kept != i {
+				b.Events[kept] = *e
+			}
+			kept++
 		}
 	}
-	clear(b.Events[len(kept):])
-	b.Events = kept
+	clear(b.Events[kept:])
+	b.Events = b.Events[:kept]
 	return nil
 }
