@@ -5,6 +5,7 @@ import (
 	"math"
 	"net"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -18,7 +19,7 @@ var (
 	sourceKeys      = []string{"type", "dsn", "tables", "snapshot", "postgres", "mysql"}
 	pgSourceKeys    = []string{"slot", "publication", "create_slot", "create_publication", "heartbeat", "toast", "missing_identity", "status_interval"}
 	mysqlSourceKeys = []string{"server_id", "heartbeat", "zero_date"}
-	transformKeys   = []string{"type", "tables", "where", "ops", "columns", "method", "salt", "keep", "to", "rename_columns", "topic", "values"}
+	transformKeys   = []string{"type", "tables", "where", "ops", "columns", "method", "salt", "keep", "keep_first", "to", "rename_columns", "topic", "values", "id_column", "key_column", "payload_column", "route_by_column"}
 	sinkKeys        = []string{"type", "dsn", "stdout", "kafka", "postgres", "mysql", "conflict", "dead_letter"}
 	stdoutKeys      = []string{"path", "fsync"}
 	kafkaKeys       = []string{"brokers", "topic", "format", "exactly_once", "offsets_topic", "compression", "partition_by", "tombstones", "schemas", "partitions", "replication_factor", "max_batch_events", "max_batch_bytes", "linger"}
@@ -33,23 +34,26 @@ var (
 
 // Enumerations.
 var (
-	sourceTypes     = []string{SourcePostgres, SourceMySQL}
-	snapshotModes   = []string{SnapshotInitial, SnapshotNever, SnapshotInitialOnly, SnapshotAlways, SnapshotWhenNeeded}
-	toastModes      = []string{"keep", "reselect"}
-	identityModes   = []string{"error", "warn"}
-	zeroDateModes   = []string{"null", "error"}
-	transformTypes  = []string{TransformFilter, TransformIncludeColumns, TransformDropColumns, TransformMask, TransformRename, TransformRoute, TransformSet, TransformOutbox}
-	maskMethods     = []string{MaskSHA256, MaskHMAC, MaskRedact, MaskNull, MaskPartial, MaskTruncate}
-	opCodes         = []string{"c", "u", "d", "r", "t", "m"}
-	sinkTypes       = []string{SinkKafka, SinkPostgres, SinkMySQL, SinkStdout, SinkDiscard}
-	formats         = []string{FormatNative, FormatDebezium}
-	compressions    = []string{"none", "lz4", "zstd", "snappy"}
-	partitionBys    = []string{"key", "table", "txid"}
-	strategies      = []string{ConflictSourceWins, ConflictNewerWins, ConflictTargetWins, ConflictError}
-	onMissingModes  = []string{OnMissingUpsert, OnMissingSkip, OnMissingError}
-	topicVariables  = []string{"namespace", "table", "pipeline"}
+	sourceTypes    = []string{SourcePostgres, SourceMySQL}
+	snapshotModes  = []string{SnapshotInitial, SnapshotNever, SnapshotInitialOnly, SnapshotAlways, SnapshotWhenNeeded}
+	toastModes     = []string{"keep", "reselect"}
+	identityModes  = []string{"error", "warn"}
+	zeroDateModes  = []string{"null", "error"}
+	transformTypes = []string{TransformFilter, TransformIncludeColumns, TransformDropColumns, TransformMask, TransformRename, TransformRoute, TransformSet, TransformOutbox}
+	maskMethods    = []string{MaskSHA256, MaskHMAC, MaskRedact, MaskNull, MaskPartial, MaskTruncate}
+	opCodes        = []string{"c", "u", "d", "r", "t", "m"}
+	sinkTypes      = []string{SinkKafka, SinkPostgres, SinkMySQL, SinkStdout, SinkDiscard}
+	formats        = []string{FormatNative, FormatDebezium}
+	compressions   = []string{"none", "lz4", "zstd", "snappy"}
+	partitionBys   = []string{"key", "table", "txid"}
+	strategies     = []string{ConflictSourceWins, ConflictNewerWins, ConflictTargetWins, ConflictError}
+	onMissingModes = []string{OnMissingUpsert, OnMissingSkip, OnMissingError}
+	// Placeholders of topic templates, per place.
+	sinkTopicVars   = []string{"namespace", "table", "pipeline", "db"}
+	routeTopicVars  = []string{"namespace", "table", "pipeline", "db", "op"}
+	outboxTopicVars = []string{"namespace", "table", "pipeline", "db", "op", "routed_by"}
 	opNames         = map[string]string{"insert": "c", "create": "c", "update": "u", "delete": "d", "read": "r", "snapshot": "r", "truncate": "t", "message": "m"}
-	transformUses   = map[string][]string{TransformFilter: {"tables", "where", "ops"}, TransformIncludeColumns: {"tables", "columns"}, TransformDropColumns: {"tables", "columns"}, TransformMask: {"tables", "columns", "method", "salt", "keep"}, TransformRename: {"tables", "to", "rename_columns"}, TransformRoute: {"tables", "topic"}, TransformSet: {"tables", "values"}, TransformOutbox: {"tables", "topic"}}
+	transformUses   = map[string][]string{TransformFilter: {"tables", "where", "ops"}, TransformIncludeColumns: {"tables", "columns"}, TransformDropColumns: {"tables", "columns"}, TransformMask: {"tables", "columns", "method", "salt", "keep", "keep_first"}, TransformRename: {"tables", "to", "rename_columns"}, TransformRoute: {"tables", "topic"}, TransformSet: {"tables", "values"}, TransformOutbox: {"tables", "topic", "id_column", "key_column", "payload_column", "route_by_column"}}
 	pipelineNameRE  = regexp.MustCompile(`^[a-z0-9][a-z0-9_.-]{0,62}$`)
 	slotNameRE      = regexp.MustCompile(`^[a-z0-9_]{1,63}$`)
 	kafkaTopicChars = regexp.MustCompile(`^[A-Za-z0-9._-]*$`)
@@ -414,7 +418,7 @@ func tableName(t string) string {
 
 // topicTemplate returns why t is not a valid Kafka topic template, or "".
 // Placeholders are allowed when vars is true.
-func topicTemplate(t string, vars bool) string {
+func topicTemplate(t string, vars []string) string {
 	if t == "" {
 		return "must not be empty"
 	}
@@ -434,15 +438,15 @@ func topicTemplate(t string, vars bool) string {
 			return "has a '{' without '}'"
 		}
 		name := rest[i+1 : i+j]
-		if !vars {
+		if len(vars) == 0 {
 			return "cannot hold placeholders"
 		}
-		known := false
-		for _, v := range topicVariables {
-			known = known || v == name
-		}
-		if !known {
-			return fmt.Sprintf("has an unknown placeholder {%s}%s; placeholders are {namespace}, {table}, {pipeline}", truncate(name, 40), didYouMean(name, topicVariables))
+		if !slices.Contains(vars, name) {
+			names := make([]string, len(vars))
+			for i, v := range vars {
+				names[i] = "{" + v + "}"
+			}
+			return fmt.Sprintf("has an unknown placeholder {%s}%s; placeholders are %s", truncate(name, 40), didYouMean(name, vars), strings.Join(names, ", "))
 		}
 		lit.WriteString("x")
 		rest = rest[i+j+1:]

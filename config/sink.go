@@ -145,7 +145,7 @@ func (d *decoder) kafkaSink(sink *block, k *KafkaSink) {
 	}
 	if f, ok := b.get("topic"); ok {
 		if s, ok := d.str(f); ok {
-			if msg := topicTemplate(s, true); msg != "" {
+			if msg := topicTemplate(s, sinkTopicVars); msg != "" {
 				d.errorf(f.val, f.path, "topic %s %s", quote(s), msg)
 			} else {
 				k.Topic = s
@@ -164,7 +164,7 @@ func (d *decoder) kafkaSink(sink *block, k *KafkaSink) {
 	}
 	if f, ok := b.get("offsets_topic"); ok {
 		if s, ok := d.str(f); ok {
-			if msg := topicTemplate(s, false); msg != "" {
+			if msg := topicTemplate(s, nil); msg != "" {
 				d.errorf(f.val, f.path, "topic %s %s", quote(s), msg)
 			} else {
 				k.OffsetsTopic = s

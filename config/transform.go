@@ -92,6 +92,18 @@ func (d *decoder) transform(f field, sinkType string) (Transform, bool) {
 		t.Keep = int(v)
 		bad(kok)
 	}
+	if f, ok := b.get("keep_first"); ok {
+		v, kok := d.integer(f, 0, math.MaxInt32)
+		t.KeepFirst = int(v)
+		bad(kok)
+	}
+	for key, dst := range map[string]*string{"id_column": &t.IDColumn, "key_column": &t.KeyColumn, "payload_column": &t.PayloadColumn, "route_by_column": &t.RouteByColumn} {
+		if f, ok := b.get(key); ok {
+			var cok bool
+			*dst, cok = d.nonEmpty(f, "a column of the outbox table")
+			bad(cok)
+		}
+	}
 	if f, ok := b.get("to"); ok {
 		if s, tok := d.nonEmpty(f, `the new table name, "namespace.table" or "table"`); !tok {
 			good = false
@@ -106,9 +118,15 @@ func (d *decoder) transform(f field, sinkType string) (Transform, bool) {
 		bad(d.renameColumns(f, &t))
 	}
 	if f, ok := b.get("topic"); ok {
+		vars := routeTopicVars
+		if typ == TransformOutbox {
+			vars = outboxTopicVars
+		}
 		if s, tok := d.str(f); !tok {
 			good = false
-		} else if msg := topicTemplate(s, true); msg != "" {
+		} else if typ == TransformRoute && strings.HasPrefix(s, "=") {
+			t.Topic = s // a CEL expression, compiled by the transform
+		} else if msg := topicTemplate(s, vars); msg != "" {
 			d.errorf(f.val, f.path, "topic %s %s", quote(s), msg)
 			good = false
 		} else {
@@ -159,6 +177,12 @@ func (d *decoder) transform(f field, sinkType string) (Transform, bool) {
 		if t.Method != "" && t.Method != MaskPartial && t.Method != MaskTruncate {
 			if f, ok := b.get("keep"); ok {
 				d.errorf(f.key, f.path, "only used by the partial and truncate methods (method is %s)", t.Method)
+				good = false
+			}
+		}
+		if t.Method != "" && t.Method != MaskPartial {
+			if f, ok := b.get("keep_first"); ok {
+				d.errorf(f.key, f.path, "only used by the partial method (method is %s)", t.Method)
 				good = false
 			}
 		}

@@ -194,6 +194,14 @@ type Transform struct {
 	// Set (set, YAML "values") maps column names to the values to set
 	// (required, non-empty, for set).
 	Set map[string]string
+	// KeepFirst (YAML "keep_first") is, for the partial mask, how many
+	// characters stay visible at the start (Keep counts those at the end).
+	KeepFirst int
+	// IDColumn, KeyColumn, PayloadColumn and RouteByColumn (YAML
+	// "id_column", "key_column", "payload_column", "route_by_column") name
+	// the outbox table's columns; defaults id, aggregateid, payload,
+	// aggregatetype (Debezium's EventRouter defaults).
+	IDColumn, KeyColumn, PayloadColumn, RouteByColumn string
 	// Line is the line of the transform in its file, for later errors.
 	Line int
 }

@@ -27,7 +27,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/cdcd-dev/cdcd/config"
+	"github.com/cdcd-dev/cdcd/event"
 	"github.com/cdcd-dev/cdcd/metrics"
+	"github.com/cdcd-dev/cdcd/transform"
 )
 
 // Set by the linker (see Makefile).
@@ -45,6 +47,7 @@ const usage = `cdcd streams every row change of your databases, exactly once.
 Usage:
   cdcd run      --config PATH   run the pipelines of PATH (a YAML file or a directory of them)
   cdcd validate --config PATH   check the config and list every error
+                [--sample EVENT.json]   and show what the transforms make of a sample event
   cdcd status   [--admin URL]   show a running cdcd's pipelines (exit 1 if one is not streaming)
   cdcd version                  print the version
 
@@ -136,6 +139,7 @@ func isTerminal(w io.Writer) bool {
 func cmdValidate(args []string, stdout, stderr io.Writer) int {
 	var c commonFlags
 	fs := newFlagSet("validate", stderr, &c)
+	sample := fs.String("sample", "", "a native JSON event (docs/events.md) to run through each pipeline's transforms")
 	if err := fs.Parse(args); err != nil {
 		return exitUsage
 	}
@@ -149,9 +153,14 @@ func cmdValidate(args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	var problems []string
-	for _, pl := range pls {
+	chains := make([]transform.Chain, len(pls))
+	for i, pl := range pls {
 		if err := checkBuildable(pl); err != nil {
 			problems = append(problems, fmt.Sprintf("%s: pipeline %s: %v", pl.File, pl.Name, err))
+		}
+		// Transform errors carry their own file:line.
+		if chains[i], err = buildTransforms(pl, nil); err != nil {
+			problems = append(problems, err.Error())
 		}
 	}
 	if len(problems) > 0 {
@@ -159,7 +168,37 @@ func cmdValidate(args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	for _, pl := range pls {
-		fmt.Fprintf(stdout, "%s: pipeline %s: ok (%s → %s)\n", pl.File, pl.Name, pl.Source.Type, pl.Sink.Type)
+		fmt.Fprintf(stdout, "%s: pipeline %s: ok (%s → %s, %d transforms)\n", pl.File, pl.Name, pl.Source.Type, pl.Sink.Type, len(pl.Transforms))
+	}
+	if *sample != "" {
+		return runSample(*sample, pls, chains, stdout, stderr)
+	}
+	return exitOK
+}
+
+// runSample shows what each pipeline's transforms make of a sample event.
+func runSample(path string, pls []*config.Pipeline, chains []transform.Chain, stdout, stderr io.Writer) int {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		fmt.Fprintln(stderr, "cdcd validate:", err)
+		return exitUsage
+	}
+	for i, pl := range pls {
+		e, err := event.DecodeJSON(data, nil)
+		if err != nil {
+			fmt.Fprintf(stderr, "%s: not a native event (docs/events.md): %v\n", path, err)
+			return exitUsage
+		}
+		b := event.Batch{Events: []event.Event{e}}
+		if err := chains[i].ApplyBatch(&b); err != nil {
+			fmt.Fprintf(stderr, "pipeline %s: %v\n", pl.Name, err)
+			return exitFailed
+		}
+		if len(b.Events) == 0 {
+			fmt.Fprintf(stdout, "pipeline %s: the transforms drop the sample\n", pl.Name)
+			continue
+		}
+		fmt.Fprintf(stdout, "pipeline %s: %s\n", pl.Name, b.Events[0].AppendJSON(nil))
 	}
 	return exitOK
 }

@@ -69,12 +69,12 @@ sink: {type: stdout}
 }
 
 func TestValidateSaysWhatThisBuildCannotRunYet(t *testing.T) {
-	p := writeFile(t, t.TempDir(), "kafka.yaml", `pipeline: orders
-source: {type: postgres, dsn: "postgres://db/shop", tables: [public.orders], snapshot: never}
+	p := writeFile(t, t.TempDir(), "snapshot.yaml", `pipeline: orders
+source: {type: postgres, dsn: "postgres://db/shop", tables: [public.orders], snapshot: initial}
 sink: {type: kafka, kafka: {brokers: ["k:9092"]}}
 `)
 	var out, errb bytes.Buffer
-	if code := run([]string{"validate", "--config", p}, &out, &errb); code != exitUsage || !strings.Contains(errb.String(), `sink.type: "kafka" is not available in this build yet; only stdout and discard are`) {
+	if code := run([]string{"validate", "--config", p}, &out, &errb); code != exitUsage || !strings.Contains(errb.String(), `source.snapshot: "initial" is not available in this build yet`) {
 		t.Fatalf("exit %d, stderr %q", code, errb.String())
 	}
 }
@@ -242,4 +242,34 @@ admin: {listen: "127.0.0.1:0"}
 		}
 	}
 	t.Logf("stopped after %d of %d inserts; the restart delivered the rest exactly once", atStop, total)
+}
+
+func TestValidateCompilesTransformsAndRunsASample(t *testing.T) {
+	dir := t.TempDir()
+	bad := writeFile(t, dir, "bad.yaml", `pipeline: orders
+source: {type: postgres, dsn: "postgres://db/shop", tables: [public.orders], snapshot: never}
+transforms:
+  - {type: filter, where: "aftr.status != 'draft'"}
+sink: {type: stdout}
+`)
+	var out, errb bytes.Buffer
+	if code := run([]string{"validate", "--config", bad}, &out, &errb); code != exitUsage || !strings.Contains(errb.String(), "bad.yaml:4") || !strings.Contains(errb.String(), "aftr") {
+		t.Fatalf("a CEL typo must be a load-time error with file:line: exit %d, %q", code, errb.String())
+	}
+	good := writeFile(t, dir, "good.yaml", `pipeline: orders
+source: {type: postgres, dsn: "postgres://db/shop", tables: [public.orders], snapshot: never}
+transforms:
+  - {type: filter, where: "after.status != 'draft'"}
+  - {type: mask, tables: [public.orders], columns: [email], method: redact}
+sink: {type: stdout}
+`)
+	sample := writeFile(t, dir, "sample.json", `{"v":1,"id":"1:0000000000000001/00000000","op":"c","source":{"kind":"postgres","pipeline":"orders","db":"shop","namespace":"public","table":"orders","pos":"0000000000000001/00000000","txid":"7","commit_ts":"2026-01-02T03:04:05.000000Z"},"schema_version":1,"key":{"id":1},"before":null,"after":{"id":1,"status":"paid","email":"ada@example.com"},"unchanged":[]}`)
+	out.Reset()
+	errb.Reset()
+	if code := run([]string{"validate", "--config", good, "--sample", sample}, &out, &errb); code != exitOK {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	if got := out.String(); !strings.Contains(got, `"email":"***"`) || strings.Contains(got, "ada@example.com") {
+		t.Fatalf("the sample must come out masked:\n%s", got)
+	}
 }

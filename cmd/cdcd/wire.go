@@ -8,6 +8,7 @@ import (
 
 	"github.com/cdcd-dev/cdcd/checkpoint"
 	"github.com/cdcd-dev/cdcd/config"
+	"github.com/cdcd-dev/cdcd/event"
 	"github.com/cdcd-dev/cdcd/metrics"
 	"github.com/cdcd-dev/cdcd/pipeline"
 	"github.com/cdcd-dev/cdcd/sink"
@@ -41,9 +42,6 @@ func checkBuildable(pl *config.Pipeline) error {
 	default:
 		return fmt.Errorf("sink.type: %q is not available in this build yet; only kafka, stdout and discard are", pl.Sink.Type)
 	}
-	if len(pl.Transforms) > 0 {
-		return fmt.Errorf("transforms: transform %q is not available in this build yet", pl.Transforms[0].Type)
-	}
 	return nil
 }
 
@@ -67,7 +65,10 @@ func build(pl *config.Pipeline, root *slog.Logger, m *metrics.Metrics) (runner, 
 	if err != nil {
 		return runner{}, err
 	}
-	var chain transform.Chain
+	chain, err := buildTransforms(pl, log)
+	if err != nil {
+		return runner{}, err
+	}
 	maxEvents, maxBytes, linger := pl.Batch.MaxEvents, int64(pl.Batch.MaxBytes), time.Duration(pl.Batch.Linger)
 	if k := pl.Sink.Kafka; pl.Sink.Type == config.SinkKafka {
 		// A flush is a Kafka transaction: the sink's bounds are the pipeline's.
@@ -155,4 +156,28 @@ func buildSink(pl *config.Pipeline, log *slog.Logger) (sink.Sink, error) {
 		Store:              store,
 		CheckpointInterval: interval,
 	})
+}
+
+// buildTransforms builds the pipeline's transform chain; its errors are
+// joined *transform.SpecErrors, each naming the file, line and key.
+func buildTransforms(pl *config.Pipeline, log *slog.Logger) (transform.Chain, error) {
+	specs := make([]transform.Spec, len(pl.Transforms))
+	for i, t := range pl.Transforms {
+		ops := make([]event.Op, 0, len(t.Ops))
+		for _, o := range t.Ops {
+			op, err := event.ParseOp(o)
+			if err != nil { // config.Load rejects these already
+				return nil, fmt.Errorf("%s:%d: transforms[%d].ops: %w", pl.File, t.Line, i, err)
+			}
+			ops = append(ops, op)
+		}
+		specs[i] = transform.Spec{
+			Type: transform.Type(t.Type), File: pl.File, Line: t.Line,
+			Tables: t.Tables, Where: t.Where, Ops: ops, Columns: t.Columns,
+			Method: transform.MaskMethod(t.Method), Salt: t.Salt, Keep: t.Keep, KeepFirst: t.KeepFirst,
+			To: t.To, RenameColumns: t.RenameColumns, Topic: t.Topic, Set: t.Set,
+			Outbox: transform.OutboxColumns{ID: t.IDColumn, Key: t.KeyColumn, Payload: t.PayloadColumn, RouteBy: t.RouteByColumn},
+		}
+	}
+	return transform.Build(specs, log)
 }
