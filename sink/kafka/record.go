@@ -19,6 +19,9 @@ const (
 	headerTable         = "cdcd-table"          // "namespace.table" (messages: the prefix)
 	headerSchemaVersion = "cdcd-schema-version" // the table schema version, decimal
 	numHeaders          = 5
+	// headerOutboxID carries an outbox message's event id, as Debezium's
+	// EventRouter does.
+	headerOutboxID = "id"
 )
 
 // arena hands out memory for records. franz-go keeps a record's key, value
@@ -93,6 +96,9 @@ func (s *Sink) produceEvent(ctx context.Context, e *event.Event) error {
 // records encodes e into its record for topic, and the tombstone that
 // follows it when there is one.
 func (s *Sink) records(e *event.Event, topic string) (r, tomb *kgo.Record) {
+	if isOutboxMessage(e) {
+		return s.outboxRecord(e, topic), nil
+	}
 	debezium := s.opts.Format == FormatDebezium
 
 	// One contiguous area: key, value, then the header values.
@@ -208,4 +214,48 @@ func produceError(r *kgo.Record, err error) error {
 		return &RecordTooLargeError{Topic: r.Topic, Table: table, Key: string(r.Key), Size: len(r.Key) + len(r.Value), Err: err}
 	}
 	return err
+}
+
+// isOutboxMessage reports whether e is a message made by the outbox
+// transform: a message with a key (the aggregate id).
+func isOutboxMessage(e *event.Event) bool {
+	return e.Op == event.OpMessage && e.Message != nil && len(e.Key) > 0
+}
+
+// outboxRecord writes an outbox message as Debezium's EventRouter does:
+// key = the aggregate id as text, value = the payload as stored (nil, a
+// tombstone, when the payload is NULL), header "id" = the outbox row's id;
+// the cdcd headers come along so consumers can still deduplicate.
+func (s *Sink) outboxRecord(e *event.Event, topic string) *kgo.Record {
+	b := s.arena.tail()
+	k := e.Key[0].Value
+	switch k.Kind() {
+	case event.KindString, event.KindText, event.KindDecimal:
+		b = append(b, k.Str()...)
+	default:
+		b = k.AppendJSON(b)
+	}
+	valStart := len(b)
+	b = append(b, e.Message.Content...)
+	idStart := len(b)
+	b = e.AppendID(b)
+	posStart := len(b)
+	b = e.Pos.AppendText(b)
+	outboxIDStart := len(b)
+	b = append(b, e.Message.Prefix...)
+	s.arena.keep(b)
+
+	r := s.arena.record()
+	r.Topic = topic
+	r.Key = b[:valStart:valStart]
+	if e.Message.Content != nil {
+		r.Value = b[valStart:idStart:idStart]
+	}
+	h := s.arena.headers(numHeaders)[:3]
+	h[0] = kgo.RecordHeader{Key: headerID, Value: b[idStart:posStart:posStart]}
+	h[1] = kgo.RecordHeader{Key: headerPos, Value: b[posStart:outboxIDStart:outboxIDStart]}
+	h[2] = kgo.RecordHeader{Key: headerOutboxID, Value: b[outboxIDStart:len(b):len(b)]}
+	r.Headers = h
+	r.Partition = s.partitionOf(e, r.Key, []byte(topic))
+	return r
 }

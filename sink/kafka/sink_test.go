@@ -572,3 +572,33 @@ func TestTruncatesMessagesAndEmptyTransactions(t *testing.T) {
 		t.Fatalf("checkpoint %v %v", cp.Pos, ok)
 	}
 }
+
+func TestOutboxMessagesAreWrittenAsTheirPayload(t *testing.T) {
+	k := testenv.Kafka(t)
+	opts := testOptions(t, k)
+	s, _, _ := open(t, opts)
+	topic := opts.Pipeline + ".outbox.event.order"
+	msg := func(i uint32, id, agg string, payload []byte) event.Event {
+		return event.Event{Op: event.OpMessage, Topic: topic, Source: &event.SourceInfo{ServerID: "s1"},
+			Table: event.TableID{Namespace: "public", Name: "outbox"},
+			Key:   event.Row{{Name: "aggregateid", Value: event.String(agg)}},
+			Message: &event.Message{Prefix: id, Content: payload},
+			Pos:     event.Position{Commit: 9, Index: i}}
+	}
+	b := event.Batch{Final: true, Checkpoint: event.Checkpoint{Pos: event.TxEnd(9)}, Events: []event.Event{
+		msg(0, "e-1", "order-42", []byte(`{"total":"12.50"}`)),
+		msg(1, "e-2", "order-42", nil),
+	}}
+	write(t, s, b)
+	flush(t, s)
+	got := readTopic(t, k, topic, true)
+	if len(got) != 2 {
+		t.Fatalf("read %d records, want 2", len(got))
+	}
+	if got[0].Key != "order-42" || got[0].Value != `{"total":"12.50"}` || got[0].Headers["id"] != "e-1" || got[0].Headers["cdcd-id"] != b.Events[0].ID() {
+		t.Fatalf("outbox record %+v: want key order-42, the payload as value, headers id and cdcd-id", got[0])
+	}
+	if got[1].Value != "" || got[1].Headers["id"] != "e-2" {
+		t.Fatalf("a NULL payload must be a tombstone: %+v", got[1])
+	}
+}
