@@ -114,6 +114,7 @@ func buildSource(pl *config.Pipeline, log *slog.Logger) (source.Source, error) {
 		StatusInterval:    time.Duration(pg.StatusInterval),
 		Heartbeat:         time.Duration(pg.Heartbeat),
 		MissingIdentity:   pg.MissingIdentity,
+		Toast:             pg.Toast,
 		Logger:            log,
 	})
 }

@@ -38,16 +38,29 @@ type Options struct {
 	// publication must exist and cover the tables. The config layer
 	// defaults it to true.
 	CreatePublication bool
-	// StatusInterval is how often a standby status update reports the
-	// acknowledged position to the server, whether or not the pipeline is
-	// reading. Default 10s; it must stay well below the server's
-	// wal_sender_timeout (default 60s).
+	// StatusInterval is the longest time between two standby status
+	// updates, which report the acknowledged position to the server
+	// whether or not the pipeline is reading; an acknowledgement that
+	// moves the position is reported sooner, within a second. Default
+	// 10s; it must stay well below the server's wal_sender_timeout
+	// (default 60s).
 	StatusInterval time.Duration
 	// Heartbeat, when positive, emits a non-transactional logical decoding
 	// message (prefix "cdcd.heartbeat") this often on a normal connection,
 	// so that the slot advances on servers whose WAL moves without
 	// decodable transactions. Default 0: off.
 	Heartbeat time.Duration
+	// Toast decides what an update event holds for a TOASTed column that
+	// the update did not change, whose value the server does not send:
+	// "keep" (default) leaves it out of After and lists it in
+	// Event.Unchanged; "reselect" fills it into After, from the old row
+	// when REPLICA IDENTITY FULL sent it, else read from the table by the
+	// row's key on the normal connection (one query per such update). A
+	// read-back value is the row's value when it is read, not when it was
+	// updated: a later committed change of the column shows early. A
+	// column that cannot be read back (the row was deleted since) stays in
+	// Unchanged.
+	Toast string
 	// MissingIdentity decides what Open does about a captured table that
 	// has neither a primary key nor REPLICA IDENTITY FULL/INDEX (its
 	// updates and deletes cannot be replicated): "error" (default) or
@@ -56,7 +69,11 @@ type Options struct {
 	// MaxBatchEvents bounds the events of one batch; larger transactions
 	// are split into several batches. Default 4096.
 	MaxBatchEvents int
-	// MaxBatchBytes bounds the estimated size of one batch. Default 1 MiB.
+	// MaxBatchBytes bounds the estimated memory of one batch (events,
+	// values and their Go overhead; Batch.Bytes); larger transactions are
+	// split. Default 256 KiB: the pipeline queues up to its QueueBatches
+	// batches, so the batch size bounds the memory a large transaction
+	// holds in flight (64 batches: 16 MiB).
 	MaxBatchBytes int
 	// QueueBatches is how many batches the stream goroutine may hold ahead
 	// of Read. Default 16.
@@ -73,7 +90,7 @@ const HeartbeatPrefix = "cdcd.heartbeat"
 const (
 	DefaultStatusInterval = 10 * time.Second
 	DefaultMaxBatchEvents = 4096
-	DefaultMaxBatchBytes  = 1 << 20
+	DefaultMaxBatchBytes  = 256 << 10
 	DefaultQueueBatches   = 16
 )
 
@@ -140,6 +157,13 @@ func (o *Options) validate() ([]tablePattern, error) {
 	}
 	if o.Heartbeat < 0 {
 		errs = append(errs, errors.New("heartbeat must not be negative"))
+	}
+	switch o.Toast {
+	case "":
+		o.Toast = ToastKeep
+	case ToastKeep, ToastReselect:
+	default:
+		errs = append(errs, fmt.Errorf("toast %q: want %q or %q", o.Toast, ToastKeep, ToastReselect))
 	}
 	switch o.MissingIdentity {
 	case "":

@@ -92,13 +92,48 @@ func slotMismatchError(slot, what string) error {
 	}
 }
 
-// tableInfo is one row of the preflight's table listing.
+// tableInfo is one row of listTables.
 type tableInfo struct {
 	id        event.TableID
 	identity  byte // relreplident
 	hasPK     bool
 	hasRIIdx  bool
 	canSelect bool
+	published bool // the publication covers it
+}
+
+// listTables lists the tables and partitioned tables of the database
+// outside the system schemas, and whether publication pub covers them.
+func listTables(ctx context.Context, conn *pgx.Conn, pub string) ([]tableInfo, error) {
+	rows, err := conn.Query(ctx, `SELECT n.nspname, c.relname, c.relreplident::text,
+		EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = c.oid AND i.indisprimary),
+		EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = c.oid AND i.indisreplident),
+		has_table_privilege(c.oid, 'SELECT'),
+		(n.nspname, c.relname) IN (SELECT schemaname, tablename FROM pg_catalog.pg_publication_tables WHERE pubname = $1)
+		FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+		WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+		AND n.nspname NOT LIKE 'pg\_toast%' AND n.nspname NOT LIKE 'pg\_temp\_%'
+		ORDER BY 1, 2`, pub)
+	if err != nil {
+		return nil, fmt.Errorf("list tables: %w", err)
+	}
+	defer rows.Close()
+	var all []tableInfo
+	for rows.Next() {
+		var t tableInfo
+		var ident string
+		if err := rows.Scan(&t.id.Namespace, &t.id.Name, &ident, &t.hasPK, &t.hasRIIdx, &t.canSelect, &t.published); err != nil {
+			return nil, fmt.Errorf("list tables: %w", err)
+		}
+		if ident != "" {
+			t.identity = ident[0]
+		}
+		all = append(all, t)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list tables: %w", err)
+	}
+	return all, nil
 }
 
 // identityOK reports whether updates and deletes of the table carry a key.
@@ -182,33 +217,9 @@ func (s *Source) preflight(ctx context.Context, conn *pgx.Conn) (tables []tableI
 		return nil, slot, "", slotsExhaustedError(usedSlots, maxSlots)
 	}
 
-	rows, err := conn.Query(ctx, `SELECT n.nspname, c.relname, c.relreplident::text,
-		EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = c.oid AND i.indisprimary),
-		EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = c.oid AND i.indisreplident),
-		has_table_privilege(c.oid, 'SELECT')
-		FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-		WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema')
-		AND n.nspname NOT LIKE 'pg\_toast%' AND n.nspname NOT LIKE 'pg\_temp\_%'
-		ORDER BY 1, 2`)
+	all, err := listTables(ctx, conn, s.opts.Publication)
 	if err != nil {
-		return nil, slot, "", fmt.Errorf("preflight: list tables: %w", err)
-	}
-	var all []tableInfo
-	for rows.Next() {
-		var t tableInfo
-		var ident string
-		if err := rows.Scan(&t.id.Namespace, &t.id.Name, &ident, &t.hasPK, &t.hasRIIdx, &t.canSelect); err != nil {
-			rows.Close()
-			return nil, slot, "", fmt.Errorf("preflight: list tables: %w", err)
-		}
-		if ident != "" {
-			t.identity = ident[0]
-		}
-		all = append(all, t)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, slot, "", fmt.Errorf("preflight: list tables: %w", err)
+		return nil, slot, "", fmt.Errorf("preflight: %w", err)
 	}
 	tables, err = resolveTables(s.pats, all)
 	if err != nil {

@@ -41,6 +41,9 @@ type Source struct {
 
 	posMu       sync.Mutex
 	lastEmitted event.Position // greatest checkpoint handed to the pipeline
+
+	wakeMu sync.Mutex
+	wake   func() // set by the stream while it waits for an Ack to report
 }
 
 // New validates opts and returns a Source that is not connected yet.
@@ -120,6 +123,9 @@ func (s *Source) connectMeta(ctx context.Context) (*pgx.Conn, error) {
 	if cfg.RuntimeParams["application_name"] == "" {
 		cfg.RuntimeParams["application_name"] = "cdcd"
 	}
+	// The same text forms as the replication connection, for values read
+	// back (Options.Toast "reselect").
+	cfg.RuntimeParams["options"] = strings.TrimSpace(cfg.RuntimeParams["options"] + " " + sessionOptions)
 	conn, err := pgx.ConnectConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("postgres source: connect: %w", err)
@@ -302,11 +308,11 @@ func (s *Source) Read(ctx context.Context) (event.Batch, error) {
 	}
 }
 
-// Ack records that every event up to cp is durable. The next standby
-// status update (at most StatusInterval later) reports it to the server as
-// flushed, which lets the slot release the WAL. It does not block on the
-// network. Acks must come in order; an older one is ignored, and one past
-// anything Read returned is an error.
+// Ack records that every event up to cp is durable. A standby status
+// update reports it to the server as flushed within a second (or
+// StatusInterval, when shorter), which lets the slot release the WAL. It
+// does not block on the network. Acks must come in order; an older one is
+// ignored, and one past anything Read returned is an error.
 func (s *Source) Ack(_ context.Context, cp event.Checkpoint) error {
 	s.posMu.Lock()
 	last := s.lastEmitted
@@ -317,9 +323,31 @@ func (s *Source) Ack(_ context.Context, cp event.Checkpoint) error {
 	lsn := confirmLSN(cp.Pos)
 	for {
 		cur := s.acked.Load()
-		if lsn <= cur || s.acked.CompareAndSwap(cur, lsn) {
+		if lsn <= cur {
 			return nil
 		}
+		if s.acked.CompareAndSwap(cur, lsn) {
+			s.wakeStream()
+			return nil
+		}
+	}
+}
+
+// setWake registers f to be called once by the next Ack that moves the
+// acknowledged position; nil unregisters.
+func (s *Source) setWake(f func()) {
+	s.wakeMu.Lock()
+	s.wake = f
+	s.wakeMu.Unlock()
+}
+
+func (s *Source) wakeStream() {
+	s.wakeMu.Lock()
+	f := s.wake
+	s.wake = nil
+	s.wakeMu.Unlock()
+	if f != nil {
+		f()
 	}
 }
 

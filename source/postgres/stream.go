@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"time"
+	"unsafe"
 
 	"github.com/cdcd-dev/cdcd/event"
 	"github.com/jackc/pglogrepl"
@@ -52,6 +53,7 @@ type stream struct {
 	txTime    time.Time
 	txIndex   uint32
 	txEmitted bool // a part of the transaction was emitted
+	partLen   int  // events in the last part emitted of the transaction
 	cur       []event.Event
 	curBytes  int
 	change    changeMsg
@@ -59,7 +61,10 @@ type stream struct {
 	idlePending bool
 	idlePos     event.Position
 	idleNext    time.Time
-	nextStatus  time.Time
+	nextStatus  time.Time     // when a status update is due in any case
+	lastStatus  time.Time     // when the last status update went out
+	reported    uint64        // the LSN the last status update reported
+	ackDelay    time.Duration // see ackReportDelay
 }
 
 func newStream(s *Source, conn *pgconn.PgConn, info *event.SourceInfo, resume event.Position, versions map[event.TableID]versionEntry) *stream {
@@ -74,8 +79,16 @@ func newStream(s *Source, conn *pgconn.PgConn, info *event.SourceInfo, resume ev
 		resume: resume, last: resume,
 		rels: map[uint32]*relation{}, types: newTypeCache(),
 		versions: versions, state: encodeState(versions),
+		ackDelay: min(ackReportDelay, s.opts.StatusInterval),
 	}
 }
+
+// ackReportDelay is the longest an acknowledgement that moved the position
+// waits for a status update (StatusInterval when that is shorter): soon
+// enough that the server can release WAL as fast as it logs the
+// running-transactions records that let restart_lsn move, rare enough to
+// cost nothing under load.
+const ackReportDelay = time.Second
 
 func (st *stream) start() {
 	hb := st.s.opts.Heartbeat > 0
@@ -87,6 +100,11 @@ func (st *stream) start() {
 			st.heartbeat()
 		}()
 	}
+	discDone := make(chan struct{})
+	go func() {
+		defer close(discDone)
+		st.discover(st.s.opts.StatusInterval)
+	}()
 	go func() {
 		err := st.run()
 		if errors.Is(err, context.Canceled) && st.ctx.Err() != nil {
@@ -100,6 +118,7 @@ func (st *stream) start() {
 		if hb {
 			<-hbDone
 		}
+		<-discDone
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		st.conn.Close(ctx)
 		cancel()
@@ -145,7 +164,7 @@ func (st *stream) run() error {
 	st.nextStatus = time.Now()
 	for {
 		now := time.Now()
-		if !now.Before(st.nextStatus) {
+		if !now.Before(st.nextStatus) || st.ackDue(now) {
 			if err := st.sendStatus(); err != nil {
 				return err
 			}
@@ -158,19 +177,36 @@ func (st *stream) run() error {
 		if st.idlePending && !st.inTx && st.idleNext.Before(deadline) {
 			deadline = st.idleNext
 		}
-		if rctx == nil || !deadline.Equal(rdeadline) {
+		// An acknowledgement not reported yet has its own deadline; while
+		// there is none, Ack wakes the receive.
+		waiting := st.s.acked.Load() != st.reported
+		if waiting {
+			if d := st.lastStatus.Add(st.ackDelay); d.Before(deadline) {
+				deadline = d
+			}
+		}
+		if rctx == nil || rctx.Err() != nil || !deadline.Equal(rdeadline) {
 			rcancel()
 			rctx, rcancel = receiveContext(st.ctx, deadline)
 			rdeadline = deadline
 		}
+		if !waiting {
+			st.s.setWake(rcancel)
+			if st.s.acked.Load() != st.reported { // an Ack came in between
+				st.s.setWake(nil)
+				continue
+			}
+		}
 		msg, err := st.conn.ReceiveMessage(rctx)
+		if !waiting {
+			st.s.setWake(nil)
+		}
 		if err != nil {
 			if st.ctx.Err() != nil {
 				return st.ctx.Err()
 			}
-			if pgconn.Timeout(err) {
-				rctx = nil
-				continue
+			if rctx.Err() != nil || pgconn.Timeout(err) {
+				continue // a deadline passed or an Ack woke us
 			}
 			return fmt.Errorf("postgres source: receive: %w", err)
 		}
@@ -208,6 +244,12 @@ func (st *stream) run() error {
 	}
 }
 
+// ackDue reports whether an acknowledgement waits to be reported and the
+// last status update is at least ackDelay old.
+func (st *stream) ackDue(now time.Time) bool {
+	return st.s.acked.Load() != st.reported && !now.Before(st.lastStatus.Add(st.ackDelay))
+}
+
 // receiveContext returns the context bounding a wait for messages; the
 // caller cancels it when it makes the next one.
 func receiveContext(parent context.Context, deadline time.Time) (context.Context, context.CancelFunc) {
@@ -216,14 +258,17 @@ func receiveContext(parent context.Context, deadline time.Time) (context.Context
 
 // sendStatus reports the acknowledged LSN as written, flushed and applied.
 func (st *stream) sendStatus() error {
-	lsn := pglogrepl.LSN(st.s.acked.Load())
+	acked := st.s.acked.Load()
+	lsn := pglogrepl.LSN(acked)
 	err := pglogrepl.SendStandbyStatusUpdate(st.ctx, st.conn, pglogrepl.StandbyStatusUpdate{
 		WALWritePosition: lsn, WALFlushPosition: lsn, WALApplyPosition: lsn,
 	})
 	if err != nil {
 		return fmt.Errorf("postgres source: send standby status: %w", err)
 	}
-	st.nextStatus = time.Now().Add(st.s.opts.StatusInterval)
+	st.reported = acked
+	st.lastStatus = time.Now()
+	st.nextStatus = st.lastStatus.Add(st.s.opts.StatusInterval)
 	return nil
 }
 
@@ -287,8 +332,25 @@ func (st *stream) emit(b event.Batch) error {
 		return nil
 	default:
 	}
+	acked := make(chan struct{}, 1)
+	wake := func() {
+		select {
+		case acked <- struct{}{}:
+		default:
+		}
+	}
+	defer st.s.setWake(nil)
 	for {
-		t := time.NewTimer(time.Until(st.nextStatus))
+		deadline := st.nextStatus
+		if st.s.acked.Load() != st.reported {
+			st.s.setWake(nil)
+			if d := st.lastStatus.Add(st.ackDelay); d.Before(deadline) {
+				deadline = d
+			}
+		} else {
+			st.s.setWake(wake)
+		}
+		t := time.NewTimer(time.Until(deadline))
 		select {
 		case st.out <- b:
 			t.Stop()
@@ -296,9 +358,13 @@ func (st *stream) emit(b event.Batch) error {
 		case <-st.ctx.Done():
 			t.Stop()
 			return st.ctx.Err()
+		case <-acked:
+			t.Stop()
 		case <-t.C:
-			if err := st.sendStatus(); err != nil {
-				return err
+			if now := time.Now(); !now.Before(st.nextStatus) || st.ackDue(now) {
+				if err := st.sendStatus(); err != nil {
+					return err
+				}
 			}
 		}
 	}
@@ -358,6 +424,7 @@ func (st *stream) begin(b []byte) error {
 	st.txTime = m.commitTime
 	st.txIndex = 0
 	st.txEmitted = false
+	st.partLen = 0
 	st.cur = st.cur[:0:0]
 	st.curBytes = 0
 	return nil
@@ -390,7 +457,7 @@ func (st *stream) commit(b []byte) error {
 	}
 	batch := event.Batch{
 		Events: st.cur, Checkpoint: event.Checkpoint{Pos: end}, Final: true,
-		CommitTime: st.txTime, Bytes: st.curBytes,
+		CommitTime: st.txTime, Bytes: st.curBytes + (cap(st.cur)-len(st.cur))*eventSize,
 	}
 	st.cur = nil
 	return st.emit(batch)
@@ -413,7 +480,9 @@ func (st *stream) add(ev event.Event, size int) error {
 	ev.Tx = event.TxInfo{ID: st.txID, CommitTime: st.txTime, Index: ev.Pos.Index}
 	ev.Source = st.info
 	if st.cur == nil {
-		st.cur = make([]event.Event, 0, 8)
+		// The parts of a large transaction are alike: size the next one
+		// like the last.
+		st.cur = make([]event.Event, 0, max(8, st.partLen))
 	}
 	st.cur = append(st.cur, ev)
 	st.curBytes += size
@@ -422,15 +491,24 @@ func (st *stream) add(ev event.Event, size int) error {
 	}
 	batch := event.Batch{
 		Events: st.cur, Checkpoint: event.Checkpoint{Pos: ev.Pos},
-		CommitTime: st.txTime, Bytes: st.curBytes,
+		CommitTime: st.txTime, Bytes: st.curBytes + (cap(st.cur)-len(st.cur))*eventSize,
 	}
+	st.partLen = len(st.cur)
 	st.cur = nil
 	st.curBytes = 0
 	st.txEmitted = true
 	return st.emit(batch)
 }
 
-const eventOverhead = 256 // estimated bytes of an event without its values
+// Batch.Bytes estimates the memory a batch holds, so that the pipeline's
+// byte bounds are bounds on memory: the events in the batch's slice
+// (unused capacity included), one event.Field per value with the value's
+// bytes, and a little for allocation rounding.
+const (
+	eventSize     = int(unsafe.Sizeof(event.Event{}))
+	fieldSize     = int(unsafe.Sizeof(event.Field{})) + 16
+	eventOverhead = eventSize + 32 // an event without its rows
+)
 
 func (st *stream) dml(kind byte, b []byte) error {
 	m := &st.change
@@ -475,6 +553,11 @@ func (st *stream) dml(kind byte, b []byte) error {
 		if ev.After, ev.Unchanged, err = st.decodeRow(rel, m.new, pos, false, &size); err != nil {
 			return err
 		}
+		if len(ev.Unchanged) > 0 && st.s.opts.Toast == ToastReselect {
+			if err := st.fillUnchanged(rel, &ev, m.new, m.old, &size); err != nil {
+				return err
+			}
+		}
 	default:
 		ev.Op = event.OpDelete
 		if ev.Before, _, err = st.decodeRow(rel, m.old, pos, m.oldKind == 'K', &size); err != nil {
@@ -482,6 +565,7 @@ func (st *stream) dml(kind byte, b []byte) error {
 		}
 	}
 	ev.Key = keyOf(rel.schema, ev.After, ev.Before)
+	size += cap(ev.Key) * fieldSize
 	return st.add(ev, size)
 }
 
@@ -532,7 +616,7 @@ func (st *stream) decodeRow(rel *relation, cols []tupleCol, pos event.Position, 
 			return nil, nil, &DecodeError{Table: rel.table, Column: col.Name, Type: col.Type, Pos: pos,
 				Err: fmt.Errorf("unexpected tuple column kind %q", c.kind)}
 		}
-		*size += 48 + len(c.data)
+		*size += fieldSize + len(c.data)
 		row = append(row, event.Field{Name: col.Name, Value: v})
 	}
 	return row, unchanged, nil
