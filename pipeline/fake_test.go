@@ -163,6 +163,10 @@ type txSink struct {
 	writeDelay time.Duration
 	discard    bool // count events instead of keeping them
 	count      int
+	// saveEvery makes Flush commit at most this often, like a sink that
+	// saves its checkpoint file at most every second.
+	saveEvery time.Duration
+	lastSave  time.Time
 }
 
 func (s *txSink) Open(ctx context.Context) (event.Checkpoint, bool, error) {
@@ -208,9 +212,10 @@ func (s *txSink) Flush(ctx context.Context) (event.Checkpoint, error) {
 		s.pending, s.hasPending = nil, false
 		return event.Checkpoint{}, errTransient
 	}
-	if !s.hasPending {
+	if !s.hasPending || (s.saveEvery > 0 && time.Since(s.lastSave) < s.saveEvery) {
 		return s.cp, nil
 	}
+	s.lastSave = time.Now()
 	// Commit up to the last complete transaction; keep the open one pending.
 	n := 0
 	for n < len(s.pending) && !s.pendingCP.Pos.Less(s.pending[n].Pos) {

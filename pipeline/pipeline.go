@@ -220,10 +220,18 @@ func (p *Pipeline) session(ctx context.Context) (delivered bool, err error) {
 
 	w := writer{p: p, bud: bud, acked: cp}
 	var lingerT *time.Timer
+	// A sink may make less durable than it was given (a checkpoint saved at
+	// most every second); when the source then goes quiet, nothing else
+	// would call Flush again and the last transactions would stay
+	// unacknowledged, pinning the slot. The refresh timer asks again.
+	refreshT := time.NewTimer(time.Hour)
+	refreshT.Stop()
+	refreshArmed := false
 	defer func() {
 		if lingerT != nil {
 			lingerT.Stop()
 		}
+		refreshT.Stop()
 	}()
 	for {
 		var lingerC <-chan time.Time
@@ -233,7 +241,20 @@ func (p *Pipeline) session(ctx context.Context) (delivered bool, err error) {
 			}
 			lingerC = lingerT.C
 		}
+		if w.behind() != refreshArmed {
+			refreshArmed = !refreshArmed
+			if refreshArmed {
+				refreshT.Reset(refreshInterval)
+			} else {
+				refreshT.Stop()
+			}
+		}
 		select {
+		case <-refreshT.C:
+			refreshArmed = false
+			if err := w.flush(ctx); err != nil {
+				return w.delivered, err
+			}
 		case q := <-queue:
 			if err := w.write(ctx, q); err != nil {
 				return w.delivered, err
@@ -357,11 +378,16 @@ func rowBytes(r event.Row) int64 {
 	return n
 }
 
+// refreshInterval is how soon Flush is called again when the sink made
+// less durable than the complete transactions it was given.
+const refreshInterval = 250 * time.Millisecond
+
 // writer is the sink side of a session.
 type writer struct {
 	p         *Pipeline
 	bud       *budget
 	acked     event.Checkpoint
+	written   event.Checkpoint // of the last final batch written
 	events    int
 	bytes     int64
 	held      int64 // budget bytes of batches written since the last flush
@@ -377,11 +403,18 @@ func (w *writer) write(ctx context.Context, q queued) error {
 	if w.events == 0 && w.oldest.IsZero() {
 		w.oldest = q.batch.CommitTime
 	}
+	if q.batch.Final {
+		w.written = q.batch.Checkpoint
+	}
 	w.events += len(q.batch.Events)
 	w.bytes += q.bytes
 	w.held += q.bytes
 	return nil
 }
+
+// behind reports whether complete transactions were written but are not
+// yet acknowledged as durable.
+func (w *writer) behind() bool { return w.acked.Pos.Less(w.written.Pos) }
 
 func (w *writer) flush(ctx context.Context) error {
 	start := time.Now()

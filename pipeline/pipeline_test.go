@@ -102,9 +102,9 @@ func TestSourceIsAcknowledgedOnlyAfterTheSinkCommits(t *testing.T) {
 
 func TestTransientFailuresAreRetriedWithoutLossOrDuplicates(t *testing.T) {
 	for _, tc := range []struct {
-		name                          string
+		name                           string
 		failRead, failWrite, failFlush float64
-		chunk                         int
+		chunk                          int
 	}{
 		{name: "sink writes fail", failWrite: 0.05},
 		{name: "sink commits fail", failFlush: 0.1},
@@ -139,7 +139,9 @@ func TestTransientFailuresAreRetriedWithoutLossOrDuplicates(t *testing.T) {
 // permanent is an error its component marks as not worth retrying.
 type permanent struct{}
 
-func (permanent) Error() string   { return "wal_level is replica; run ALTER SYSTEM SET wal_level = logical" }
+func (permanent) Error() string {
+	return "wal_level is replica; run ALTER SYSTEM SET wal_level = logical"
+}
 func (permanent) Permanent() bool { return true }
 
 type failingSource struct {
@@ -327,4 +329,19 @@ func TestErrorsNameTheirStage(t *testing.T) {
 	if got := ErrorStage(p.Run(context.Background())); got != StageSource {
 		t.Fatalf("stage %q, want %q", got, StageSource)
 	}
+}
+
+func TestAQuietSourceStillGetsItsLastTransactionsAcknowledged(t *testing.T) {
+	// The sink commits at most every 300ms; the source sends a few
+	// transactions and then nothing: the pipeline must come back to flush.
+	txs := newLog(5, 2, 10)
+	snk := &txSink{saveEvery: 300 * time.Millisecond, lastSave: time.Now()}
+	src := &logSource{txs: txs, durable: snk.durable}
+	p, _ := New(src, nil, snk, quietOptions())
+	stop := runInBackground(t, p)
+	defer stop()
+	checkFor(t, 3*time.Second, "the last transaction durable and acknowledged", func() bool {
+		cp, ok := src.lastAck()
+		return ok && cp.Pos == event.TxEnd(uint64(len(txs)))
+	})
 }
