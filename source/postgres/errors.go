@@ -7,7 +7,8 @@ import (
 	"github.com/cdcd-dev/cdcd/event"
 )
 
-// ErrClosed is returned by Open, Read and Ack of a Source that was closed.
+// ErrClosed is returned by Read and Ack of a Source that was closed (and
+// not opened again).
 var ErrClosed = errors.New("postgres source: closed")
 
 // ErrNotOpen is returned by Read and Ack before Open succeeded.

@@ -69,9 +69,9 @@ func (s *Source) Options() Options { return s.opts }
 func (s *Source) Open(ctx context.Context, cp *event.Checkpoint) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.closed {
-		return ErrClosed
-	}
+	// Open after Close starts a new session: the pipeline closes its
+	// source after a failed session and opens it again to retry.
+	s.closed = false
 	s.stopLocked()
 
 	meta, err := s.connectMeta(ctx)
