@@ -33,7 +33,7 @@ func TestLoadDesignExamples(t *testing.T) {
 	common := func(p Pipeline) Pipeline {
 		p.StateDir = "./cdcd-state"
 		p.CheckpointInterval = Duration(time.Second)
-		p.Batch = Batch{MaxEvents: 10000, MaxBytes: 16 << 20, QueueBatches: 64}
+		p.Batch = Batch{MaxEvents: 10000, MaxBytes: 16 << 20, QueueBatches: 1024}
 		p.Shutdown = sec(20)
 		p.Retry = Retry{Initial: Duration(500 * time.Millisecond), Max: sec(30)}
 		p.Admin = Admin{Listen: ":9187"}

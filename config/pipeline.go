@@ -113,7 +113,7 @@ func (d *decoder) pipeline(root *yaml.Node) *loaded {
 		CheckpointInterval: Duration(time.Second),
 		Shutdown:           Duration(20 * time.Second),
 		Retry:              Retry{Initial: Duration(500 * time.Millisecond), Max: Duration(30 * time.Second)},
-		Batch:              Batch{MaxEvents: 10000, MaxBytes: 16 << 20, QueueBatches: 64},
+		Batch:              Batch{MaxEvents: 10000, MaxBytes: 16 << 20, QueueBatches: 1024},
 		Admin:              Admin{Listen: ":9187"},
 	}
 	l := &loaded{p: p}

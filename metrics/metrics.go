@@ -31,6 +31,7 @@ type Metrics struct {
 	latency      *prometheus.HistogramVec
 	errors       *prometheus.CounterVec
 	retries      *prometheus.CounterVec
+	conflicts    *prometheus.CounterVec
 }
 
 // New registers cdcd's collectors with reg.
@@ -62,13 +63,16 @@ func New(reg prometheus.Registerer, info BuildInfo) *Metrics {
 		retries: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "cdcd_retries_total", Help: "Sessions restarted after a transient error.",
 		}, []string{"pipeline"}),
+		conflicts: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "cdcd_conflicts_total", Help: "Replica sink decisions on rows that disagree with an event, by target table, strategy and outcome.",
+		}, []string{"pipeline", "table", "strategy", "outcome"}),
 	}
 	up := prometheus.NewGauge(prometheus.GaugeOpts{Name: "cdcd_up", Help: "1 while the cdcd process runs."})
 	up.Set(1)
 	build := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "cdcd_build_info", Help: "cdcd's version, commit and Go version; always 1."},
 		[]string{"version", "commit", "goversion"})
 	build.WithLabelValues(info.Version, info.Commit, info.GoVersion).Set(1)
-	reg.MustRegister(m.events, m.transactions, m.flushSeconds, m.flushEvents, m.latency, m.errors, m.retries,
+	reg.MustRegister(m.events, m.transactions, m.flushSeconds, m.flushEvents, m.latency, m.errors, m.retries, m.conflicts,
 		up, build, (*scrapeCollector)(m))
 	return m
 }
@@ -208,6 +212,12 @@ func (p *Pipeline) Flushed(cp event.Checkpoint, events int, took time.Duration, 
 		n++
 	}
 	p.inflight = append(p.inflight[:0], p.inflight[n:]...)
+}
+
+// Conflict counts n replica-sink decisions; it satisfies the replica
+// sinks' observer (sink/sqlapply.Observer) without them importing metrics.
+func (p *Pipeline) Conflict(table, strategy, outcome string, n int) {
+	p.m.conflicts.WithLabelValues(p.name, table, strategy, outcome).Add(float64(n))
 }
 
 // Lags returns the source lag (now − commit time of the last event read)

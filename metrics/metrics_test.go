@@ -45,7 +45,9 @@ func TestMetricNamesPassTheLinter(t *testing.T) {
 	p.StateChanged(pipeline.StateStreaming, nil)
 	p.BatchRead(batchAt(1, time.Now(), 2))
 	p.Flushed(event.Checkpoint{Pos: event.TxEnd(1)}, 2, time.Millisecond, time.Now())
-	p.SetSlotStats(func(context.Context) (SlotStats, error) { return SlotStats{RetainedBytes: 10, SafeWALBytes: -1, WALStatus: "reserved"}, nil })
+	p.SetSlotStats(func(context.Context) (SlotStats, error) {
+		return SlotStats{RetainedBytes: 10, SafeWALBytes: -1, WALStatus: "reserved"}, nil
+	})
 	problems, err := testutil.GatherAndLint(reg)
 	if err != nil {
 		t.Fatal(err)

@@ -64,7 +64,9 @@ type Options struct {
 	// Linger flushes pending events at most this long after the first was
 	// written. Zero (the default) flushes as soon as the source is idle.
 	Linger time.Duration
-	// QueueBatches bounds the queue between reader and writer. Default 64.
+	// QueueBatches bounds the queue between reader and writer, in batches;
+	// QueueBytes bounds its memory. Default 1024: small transactions pile
+	// up into big sink transactions while the sink commits.
 	QueueBatches int
 	// QueueBytes bounds the bytes read but not yet durable. Default 64 MiB.
 	QueueBytes int64
@@ -87,7 +89,7 @@ func (o *Options) setDefaults() {
 		o.MaxBatchBytes = 16 << 20
 	}
 	if o.QueueBatches <= 0 {
-		o.QueueBatches = 64
+		o.QueueBatches = 1024
 	}
 	if o.QueueBytes <= 0 {
 		o.QueueBytes = 64 << 20

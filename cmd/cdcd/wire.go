@@ -14,8 +14,12 @@ import (
 	"github.com/cdcd-dev/cdcd/sink"
 	"github.com/cdcd-dev/cdcd/sink/discard"
 	"github.com/cdcd-dev/cdcd/sink/kafka"
+	mysink "github.com/cdcd-dev/cdcd/sink/mysql"
+	pgsink "github.com/cdcd-dev/cdcd/sink/postgres"
+	"github.com/cdcd-dev/cdcd/sink/sqlapply"
 	"github.com/cdcd-dev/cdcd/sink/stdout"
 	"github.com/cdcd-dev/cdcd/source"
+	"github.com/cdcd-dev/cdcd/source/mysql"
 	"github.com/cdcd-dev/cdcd/source/postgres"
 	"github.com/cdcd-dev/cdcd/transform"
 )
@@ -29,18 +33,8 @@ type runner struct {
 // checkBuildable reports what of a valid config this build cannot run yet,
 // so `validate` says it before anything connects.
 func checkBuildable(pl *config.Pipeline) error {
-	switch pl.Source.Type {
-	case "postgres":
-		if pl.Source.Snapshot != "never" {
-			return fmt.Errorf("source.snapshot: %q is not available in this build yet; only \"never\" is (stream changes from the slot's creation on)", pl.Source.Snapshot)
-		}
-	default:
-		return fmt.Errorf("source.type: %q is not available in this build yet; only postgres is", pl.Source.Type)
-	}
-	switch pl.Sink.Type {
-	case config.SinkStdout, config.SinkDiscard, config.SinkKafka:
-	default:
-		return fmt.Errorf("sink.type: %q is not available in this build yet; only kafka, stdout and discard are", pl.Sink.Type)
+	if pl.Source.Snapshot != config.SnapshotNever {
+		return fmt.Errorf("source.snapshot: %q is not available in this build yet; only \"never\" is (stream changes from now on: the slot's creation, or the binlog position at first start)", pl.Source.Snapshot)
 	}
 	return nil
 }
@@ -61,7 +55,7 @@ func build(pl *config.Pipeline, root *slog.Logger, m *metrics.Metrics) (runner, 
 			return metrics.SlotStats{RetainedBytes: st.RetainedWALBytes, SafeWALBytes: st.SafeWALSize, WALStatus: st.WALStatus}, err
 		})
 	}
-	snk, err := buildSink(pl, log)
+	snk, err := buildSink(pl, log, obs)
 	if err != nil {
 		return runner{}, err
 	}
@@ -101,7 +95,18 @@ func build(pl *config.Pipeline, root *slog.Logger, m *metrics.Metrics) (runner, 
 }
 
 func buildSource(pl *config.Pipeline, log *slog.Logger) (source.Source, error) {
-	// The concrete type is returned so the wiring can reach its stats.
+	if pl.Source.Type == config.SourceMySQL {
+		my := pl.Source.MySQL
+		return mysql.New(mysql.Options{
+			DSN:       pl.Source.DSN,
+			Pipeline:  pl.Name,
+			Tables:    pl.Source.Tables,
+			ServerID:  my.ServerID,
+			Heartbeat: time.Duration(my.Heartbeat),
+			ZeroDate:  my.ZeroDate,
+			Logger:    log,
+		})
+	}
 	pg := pl.Source.Postgres
 	return postgres.New(postgres.Options{
 		DSN:               pl.Source.DSN,
@@ -119,7 +124,23 @@ func buildSource(pl *config.Pipeline, log *slog.Logger) (source.Source, error) {
 	})
 }
 
-func buildSink(pl *config.Pipeline, log *slog.Logger) (sink.Sink, error) {
+func buildSink(pl *config.Pipeline, log *slog.Logger, obs *metrics.Pipeline) (sink.Sink, error) {
+	if pl.Sink.Type == config.SinkPostgres || pl.Sink.Type == config.SinkMySQL {
+		c := sqlapply.Conflict{Default: sqlapply.Strategy(pl.Sink.Conflict.Default), OnMissing: sqlapply.OnMissing(pl.Sink.Conflict.OnMissing)}
+		for _, r := range pl.Sink.Conflict.Rules {
+			c.Rules = append(c.Rules, sqlapply.Rule{Tables: r.Tables, Strategy: sqlapply.Strategy(r.Strategy)})
+		}
+		if pl.Sink.Type == config.SinkPostgres {
+			t := pl.Sink.Postgres
+			return pgsink.New(pgsink.Options{DSN: pl.Sink.DSN, Pipeline: pl.Name, SchemaMap: t.SchemaMap,
+				CreateTables: t.CreateTables, CheckpointSchema: t.CheckpointSchema, Conflict: c,
+				DeadLetterTable: pl.Sink.DeadLetter.Table, Observer: obs, Logger: log})
+		}
+		t := pl.Sink.MySQL
+		return mysink.New(mysink.Options{DSN: pl.Sink.DSN, Pipeline: pl.Name, SchemaMap: t.SchemaMap,
+			CreateTables: t.CreateTables, CheckpointSchema: t.CheckpointSchema, Conflict: c,
+			DeadLetterTable: pl.Sink.DeadLetter.Table, Observer: obs, Logger: log})
+	}
 	if pl.Sink.Type == config.SinkKafka {
 		k := pl.Sink.Kafka
 		return kafka.New(kafka.Options{
