@@ -83,41 +83,8 @@ func (s *tableSet) isExact(t event.TableID) bool {
 	return false
 }
 
-// matchTable reports whether namespace.table matches pattern: each side of
-// the pattern's dot is matched on its own, '*' matches any run of
-// characters and '?' exactly one; everything else matches itself,
-// case-sensitively. It agrees with config.MatchTable.
+// matchTable reports whether namespace.table matches pattern
+// (event.MatchTable).
 func matchTable(pattern, namespace, table string) bool {
-	pns, ptab, ok := strings.Cut(pattern, ".")
-	if !ok || strings.Contains(ptab, ".") {
-		return false
-	}
-	return globMatch([]rune(pns), []rune(namespace)) && globMatch([]rune(ptab), []rune(table))
-}
-
-// globMatch matches s against p, backtracking to the last '*' only: linear
-// in practice, never exponential.
-func globMatch(p, s []rune) bool {
-	pi, si := 0, 0
-	star, mark := -1, 0
-	for si < len(s) {
-		switch {
-		case pi < len(p) && (p[pi] == '?' || p[pi] == s[si]):
-			pi++
-			si++
-		case pi < len(p) && p[pi] == '*':
-			star, mark = pi, si
-			pi++
-		case star >= 0:
-			pi = star + 1
-			mark++
-			si = mark
-		default:
-			return false
-		}
-	}
-	for pi < len(p) && p[pi] == '*' {
-		pi++
-	}
-	return pi == len(p)
+	return event.MatchTable(pattern, event.TableID{Namespace: namespace, Name: table})
 }

@@ -138,40 +138,7 @@ func (c *Conflict) Uses(s Strategy) bool {
 }
 
 // matchTable matches "schema.table" pattern p against t (see Rule.Tables).
-func matchTable(p string, t event.TableID) bool {
-	ns, name, ok := strings.Cut(p, ".")
-	if !ok {
-		return false
-	}
-	return glob(ns, t.Namespace) && glob(name, t.Name)
-}
-
-// glob matches s against p, where '*' is any run of characters and '?'
-// one character; iterative, backtracking to the last '*' only.
-func glob(p, s string) bool {
-	pr, sr := []rune(p), []rune(s)
-	pi, si, star, mark := 0, 0, -1, 0
-	for si < len(sr) {
-		switch {
-		case pi < len(pr) && (pr[pi] == '?' || pr[pi] == sr[si]):
-			pi++
-			si++
-		case pi < len(pr) && pr[pi] == '*':
-			star, mark = pi, si
-			pi++
-		case star >= 0:
-			pi = star + 1
-			mark++
-			si = mark
-		default:
-			return false
-		}
-	}
-	for pi < len(pr) && pr[pi] == '*' {
-		pi++
-	}
-	return pi == len(pr)
-}
+func matchTable(p string, t event.TableID) bool { return event.MatchTable(p, t) }
 
 // Outcomes of conflicts, as counted through Observer.Conflict.
 const (

@@ -4,9 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"path"
 	"strings"
 	"time"
+
+	"github.com/cdcd-dev/cdcd/event"
 )
 
 // Options configures a Source. The zero value of each optional field
@@ -22,7 +23,7 @@ type Options struct {
 	// event's SourceInfo.
 	Pipeline string
 	// Tables lists the tables to capture as "db.table" patterns; each part
-	// may use the globs of path.Match ("shop.order*"). Required; every
+	// may use the globs of event.Glob, '*' and '?' ("shop.order*"). Required; every
 	// pattern must match at least one table when Open runs.
 	Tables []string
 	// ServerID is the replica server id the source registers with; it must
@@ -69,15 +70,12 @@ type tablePattern struct {
 }
 
 func (p tablePattern) match(db, name string) bool {
-	ok1, _ := path.Match(p.db, db)
-	ok2, _ := path.Match(p.name, name)
-	return ok1 && ok2
+	return event.Glob(p.db, db) && event.Glob(p.name, name)
 }
 
 // dbMatch reports whether the pattern can match a table of database db.
 func (p tablePattern) dbMatch(db string) bool {
-	ok, _ := path.Match(p.db, db)
-	return ok
+	return event.Glob(p.db, db)
 }
 
 // validate fills defaults and rejects invalid options.
@@ -103,14 +101,6 @@ func (o *Options) validate() ([]tablePattern, dsn, error) {
 		db, name, ok := strings.Cut(t, ".")
 		if !ok || db == "" || name == "" {
 			errs = append(errs, fmt.Errorf("tables: %q: want \"db.table\" (globs allowed)", t))
-			continue
-		}
-		if _, err := path.Match(db, ""); err != nil {
-			errs = append(errs, fmt.Errorf("tables: %q: %w", t, err))
-			continue
-		}
-		if _, err := path.Match(name, ""); err != nil {
-			errs = append(errs, fmt.Errorf("tables: %q: %w", t, err))
 			continue
 		}
 		pats = append(pats, tablePattern{text: t, db: db, name: name})

@@ -4,11 +4,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"path"
 	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/cdcd-dev/cdcd/event"
 )
 
 // Options configures a Source. The zero value of each optional field
@@ -22,7 +23,7 @@ type Options struct {
 	// and publication and appears in every event's SourceInfo.
 	Pipeline string
 	// Tables lists the tables to capture as "schema.table" patterns; each
-	// part may use the globs of path.Match ("public.order*"). Required;
+	// part may use the globs of event.Glob, '*' and '?' ("public.order*"). Required;
 	// every pattern must match at least one table when Open runs.
 	Tables []string
 	// Slot is the logical replication slot. Default "cdcd_<pipeline>",
@@ -104,9 +105,7 @@ type tablePattern struct {
 }
 
 func (p tablePattern) match(schema, name string) bool {
-	ok1, _ := path.Match(p.schema, schema)
-	ok2, _ := path.Match(p.name, name)
-	return ok1 && ok2
+	return event.Glob(p.schema, schema) && event.Glob(p.name, name)
 }
 
 // validate fills defaults and rejects invalid options.
@@ -128,14 +127,6 @@ func (o *Options) validate() ([]tablePattern, error) {
 		schema, name, ok := strings.Cut(t, ".")
 		if !ok || schema == "" || name == "" {
 			errs = append(errs, fmt.Errorf("tables: %q: want \"schema.table\" (globs allowed)", t))
-			continue
-		}
-		if _, err := path.Match(schema, ""); err != nil {
-			errs = append(errs, fmt.Errorf("tables: %q: %w", t, err))
-			continue
-		}
-		if _, err := path.Match(name, ""); err != nil {
-			errs = append(errs, fmt.Errorf("tables: %q: %w", t, err))
 			continue
 		}
 		pats = append(pats, tablePattern{text: t, schema: schema, name: name})
