@@ -16,6 +16,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -55,6 +56,8 @@ type result struct {
 
 func run(ctx context.Context, o options, stdout, stderr io.Writer) (result, error) {
 	var res result
+	// cdcd's log and the demo's own lines go to stderr from two goroutines.
+	stderr = &lockedWriter{w: stderr}
 	if o.duration > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, o.duration)
@@ -238,4 +241,16 @@ func generate(ctx context.Context, conn *pgx.Conn, rate int, changes *int64) err
 		}
 		atomic.AddInt64(changes, tag.RowsAffected())
 	}
+}
+
+// lockedWriter serializes writes to w.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }
