@@ -27,8 +27,11 @@ TEST_TMPDIR ?= $(shell [ -w /dev/shm ] && echo /dev/shm || echo $${TMPDIR:-/tmp}
 test: deps
 	TMPDIR=$(TEST_TMPDIR) CGO_ENABLED=1 go test -race -count=1 -timeout 20m ./...
 
+# Built, not `go run`: go run exits 1 when Ctrl-C interrupts its child,
+# even though the demo stops cleanly.
 demo: deps build
-	go run ./internal/demo -cdcd bin/cdcd
+	go build -o bin/cdcd-demo ./internal/demo
+	exec bin/cdcd-demo -cdcd bin/cdcd
 
 bench: deps build
 	go run ./bench -cdcd bin/cdcd -results bench/RESULTS.md
