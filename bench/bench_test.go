@@ -389,3 +389,119 @@ func TestParseProcStatCPUAddsUtimeAndStime(t *testing.T) {
 		t.Errorf("our own /proc/self/stat: %v", err)
 	}
 }
+
+func TestRenderedKafkaPipelineIsAValidCDCDConfig(t *testing.T) {
+	for _, eos := range []bool{true, false} {
+		c := cdcdConfig{
+			DSN: "postgres://postgres@127.0.0.1:5433/postgres?sslmode=disable", Tables: []string{"public.bench", "public.bench_end"},
+			Slot: "s", Publication: "p", StateDir: "/tmp/state", AdminListen: "127.0.0.1:0",
+			Kafka: &kafkaSinkConfig{Brokers: []string{"127.0.0.1:9092", "127.0.0.1:9093"}, ExactlyOnce: eos},
+		}
+		p, err := config.LoadBytes("bench.yaml", []byte(c.render()))
+		if err != nil {
+			t.Fatalf("%v\n%s", err, c.render())
+		}
+		if p.Sink.Type != config.SinkKafka || strings.Join(p.Sink.Kafka.Brokers, ",") != "127.0.0.1:9092,127.0.0.1:9093" ||
+			p.Sink.Kafka.Topic != benchTopicTemplate || p.Sink.Kafka.ExactlyOnce != eos {
+			t.Errorf("decoded sink %+v\nfrom\n%s", p.Sink, c.render())
+		}
+	}
+}
+
+func TestEOSOverheadIsHowMuchFasterAtLeastOnceIs(t *testing.T) {
+	if o, ok := eosOverhead(110, 100); !ok || o < 0.0999 || o > 0.1001 {
+		t.Errorf("eosOverhead(110, 100) = %v, %v; want 0.1", o, ok)
+	}
+	if o, ok := eosOverhead(90, 100); !ok || o > -0.0999 || o < -0.1001 {
+		t.Errorf("eosOverhead(90, 100) = %v, %v; want -0.1", o, ok)
+	}
+	for _, c := range [][2]float64{{0, 100}, {100, 0}} {
+		if _, ok := eosOverhead(c[0], c[1]); ok {
+			t.Errorf("eosOverhead(%v, %v) ok", c[0], c[1])
+		}
+	}
+}
+
+func TestBacklogDeliveryNeedsEveryRowAndTheEndMarker(t *testing.T) {
+	d := &backlogDelivery{rows: 2}
+	if d.add(benchTopic) || d.add(benchEndTopic) {
+		t.Fatal("done after one of two rows")
+	}
+	if !d.add(benchTopic) {
+		t.Fatal("not done after two rows and the marker")
+	}
+	d = &backlogDelivery{rows: 1}
+	if d.add(benchTopic) || d.add("cdcd.offsets") || d.add(benchTopic) {
+		t.Fatal("done without the end marker (duplicates do not replace it)")
+	}
+	if !d.add(benchEndTopic) {
+		t.Fatal("not done after the rows and the marker")
+	}
+}
+
+func TestLatencyReaderAddRecordsEventsFromAnySource(t *testing.T) {
+	ts := time.Now().Add(-time.Second).UTC()
+	line := []byte(`{"v":1,"source":{"commit_ts":"` + ts.Format(time.RFC3339Nano) + `"}}`)
+	rd := &latencyReader{want: 1, enough: make(chan struct{})}
+	now := ts.Add(25 * time.Millisecond)
+	if err := rd.add(now, line); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-rd.enough:
+	default:
+		t.Fatal("enough not closed after the wanted event")
+	}
+	if len(rd.latencies) != 1 || rd.latencies[0] != 25*time.Millisecond || !rd.last.Equal(now) {
+		t.Errorf("latencies %v, last %v", rd.latencies, rd.last)
+	}
+	if err := rd.add(now, []byte(`{"v":1}`)); err == nil {
+		t.Error("an event without commit_ts was accepted")
+	}
+}
+
+func TestParseVmHWMReadsThePeakRSSInBytes(t *testing.T) {
+	status := "Name:\tcdcd\nVmPeak:\t 1265432 kB\nVmHWM:\t   43210 kB\nVmRSS:\t   40000 kB\n"
+	if n, ok := parseVmHWM(status); !ok || n != 43210*1024 {
+		t.Errorf("parseVmHWM = %d, %v; want %d", n, ok, 43210*1024)
+	}
+	for _, bad := range []string{"", "VmRSS:\t 1 kB\n", "VmHWM:\t x kB\n", "VmHWM:\t 12 MB\n"} {
+		if _, ok := parseVmHWM(bad); ok {
+			t.Errorf("parseVmHWM(%q) succeeded", bad)
+		}
+	}
+}
+
+func TestProcReportsTheChildsOwnPeakRSS(t *testing.T) {
+	// The harness's own RSS must not leak into the child's figure (wait4's
+	// ru_maxrss keeps the parent's peak across a vfork+exec).
+	ballast := make([]byte, 256<<20)
+	for i := range ballast {
+		ballast[i] = 1
+	}
+	p, err := startProc(context.Background(), "sleep", "/bin/sleep", []string{"0.2"}, nil, filepath.Join(t.TempDir(), "sleep.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, _, err := p.wait(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u.MaxRSS <= 0 || u.MaxRSS > 64<<20 {
+		t.Errorf("sleep's peak RSS %d bytes, want a few MiB", u.MaxRSS)
+	}
+	_ = ballast[len(ballast)-1]
+}
+
+func TestEOSOverheadNotesComeFromTheMediansOfBothKafkaRows(t *testing.T) {
+	rows := []Row{
+		{Scenario: "s", Variant: "1 txn", Consumer: "pg_recvlogical → /dev/null", EventsPerSec: 50},
+		{Scenario: "s", Variant: "1 txn", Consumer: kafkaEOSConsumer, EventsPerSec: 100},
+		{Scenario: "s", Variant: "1 txn", Consumer: kafkaALOConsumer, EventsPerSec: 105},
+		{Scenario: "s", Variant: "only eos", Consumer: kafkaEOSConsumer, EventsPerSec: 100},
+	}
+	got := eosOverheadNotes(rows)
+	if len(got) != 1 || !strings.HasPrefix(got[0], "s, 1 txn: ") || !strings.HasSuffix(got[0], ": 5.0%") {
+		t.Errorf("notes %q, want one for 1 txn ending in 5.0%%", got)
+	}
+}

@@ -30,6 +30,8 @@ type cdcdConfig struct {
 	StateDir    string
 	AdminListen string
 	Discard     bool // the discard sink instead of jsonl
+	// Kafka, when set, is the Kafka sink instead of jsonl or discard.
+	Kafka *kafkaSinkConfig
 	// SaveEveryFlush saves the checkpoint file at every flush, for
 	// scenarios that watch it to see progress; otherwise the default
 	// checkpoint_interval applies, as in production.
@@ -50,9 +52,17 @@ func (c cdcdConfig) render() string {
 	fmt.Fprintf(&b, "source:\n  type: postgres\n  dsn: %s\n  tables: [%s]\n  snapshot: never\n",
 		yamlString(c.DSN), strings.Join(tables, ", "))
 	fmt.Fprintf(&b, "  postgres: {slot: %s, publication: %s}\n", yamlString(c.Slot), yamlString(c.Publication))
-	if c.Discard {
+	switch {
+	case c.Kafka != nil:
+		brokers := make([]string, len(c.Kafka.Brokers))
+		for i, br := range c.Kafka.Brokers {
+			brokers[i] = yamlString(br)
+		}
+		fmt.Fprintf(&b, "sink:\n  type: kafka\n  kafka: {brokers: [%s], topic: %s, exactly_once: %t}\n",
+			strings.Join(brokers, ", "), yamlString(benchTopicTemplate), c.Kafka.ExactlyOnce)
+	case c.Discard:
 		b.WriteString("sink: {type: discard}\n")
-	} else {
+	default:
 		fmt.Fprintf(&b, "sink:\n  type: stdout\n  stdout: {path: %s, fsync: false}\n", yamlString(c.SinkPath))
 	}
 	if c.SaveEveryFlush {
@@ -61,6 +71,12 @@ func (c cdcdConfig) render() string {
 	fmt.Fprintf(&b, "state_dir: %s\n", yamlString(c.StateDir))
 	fmt.Fprintf(&b, "admin: {listen: %s}\n", yamlString(c.AdminListen))
 	return b.String()
+}
+
+// kafkaSinkConfig is what varies in the Kafka sink of the pipeline file.
+type kafkaSinkConfig struct {
+	Brokers     []string
+	ExactlyOnce bool
 }
 
 // checkpointPath is where cdcd's file checkpoint store keeps the bench

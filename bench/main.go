@@ -33,13 +33,20 @@ var scenarios = []Scenario{
 	{
 		Name: "pg-backlog-jsonl",
 		Description: "drain a backlog of -rows inserts (one transaction; 10-row transactions) from a logical slot: " +
-			"pg_recvlogical to /dev/null (the limit), then cdcd to the jsonl sink on /dev/null",
+			"pg_recvlogical to /dev/null (the limit), then cdcd to the jsonl sink on /dev/null, to discard, " +
+			"and to an in-process Kafka broker exactly once and at least once",
 		Run: pgBacklogJSONL,
 	},
 	{
 		Name:        "pg-latency-jsonl",
 		Description: "a steady writer at -rate rows/s in 10-row transactions for -duration; latency from source commit to cdcd's jsonl line read from a pipe",
 		Run:         pgLatencyJSONL,
+	},
+	{
+		Name: "pg-latency-kafka",
+		Description: "a steady writer at -rate rows/s (default 5000) in 10-row transactions for -duration; latency from source commit " +
+			"to a read_committed consumer receiving cdcd's record from an in-process Kafka broker, exactly once",
+		Run: pgLatencyKafka,
 	},
 }
 
@@ -75,7 +82,7 @@ func parseFlags(args []string, stderr io.Writer) (flags, error) {
 	fs.StringVar(&f.run, "run", "", "run only the scenarios whose name matches this regular expression")
 	fs.IntVar(&f.rows, "rows", 200000, "rows in a backlog (issue 3's target: 1000000)")
 	fs.IntVar(&f.repeat, "repeat", 3, "runs of each scenario; figures are medians")
-	fs.IntVar(&f.rate, "rate", 2000, "rows per second of the latency scenarios' writer")
+	fs.IntVar(&f.rate, "rate", 0, "rows per second of the latency scenarios' writer (0: 2000 for pg-latency-jsonl, 5000 for pg-latency-kafka)")
 	fs.DurationVar(&f.duration, "duration", 10*time.Second, "how long the latency scenarios' writer writes")
 	fs.StringVar(&f.note, "note", "", "a remark appended to the results (e.g. what else was running)")
 	fs.BoolVar(&f.keep, "keep", false, "keep every run's work directory (configs, logs), not only failed ones")
@@ -88,8 +95,8 @@ func parseFlags(args []string, stderr io.Writer) (flags, error) {
 	if fs.NArg() > 0 {
 		return f, fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
-	if f.rows < 1 || f.repeat < 1 || f.rate < 1 || f.duration <= 0 {
-		return f, errors.New("-rows, -repeat, -rate and -duration must be positive")
+	if f.rows < 1 || f.repeat < 1 || f.rate < 0 || f.duration <= 0 {
+		return f, errors.New("-rows, -repeat and -duration must be positive, -rate not negative")
 	}
 	return f, nil
 }
@@ -182,6 +189,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	sec.Rows = summarize(all)
+	sec.Notes = append(sec.Notes, eosOverheadNotes(sec.Rows)...)
 	fmt.Fprint(stdout, "\n"+sec.Markdown())
 	if f.results != "" && len(sec.Rows) > 0 {
 		if err := appendSection(f.results, sec); err != nil {

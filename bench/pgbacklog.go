@@ -16,10 +16,12 @@ import (
 
 // Names of the slots and publication of the Postgres scenarios.
 const (
-	limitSlot   = "bench_limit"
-	cdcdSlot    = "cdcd_bench"
-	discardSlot = "cdcd_bench_discard"
-	publication = "cdcd_bench"
+	limitSlot    = "bench_limit"
+	cdcdSlot     = "cdcd_bench"
+	discardSlot  = "cdcd_bench_discard"
+	kafkaEOSSlot = "cdcd_bench_kafka_eos"
+	kafkaALOSlot = "cdcd_bench_kafka_alo"
+	publication  = "cdcd_bench"
 )
 
 const backlogScenario = "pg-backlog-jsonl"
@@ -52,6 +54,9 @@ func pgBacklogJSONL(ctx context.Context, env Env) (Result, error) {
 		res.Measurements = append(res.Measurements, ms...)
 		res.Notes = append(res.Notes, notes...)
 	}
+	res.Notes = append(res.Notes, "cdcd → kafka: one in-process kfake broker per consumer; delivered = when a read_committed consumer "+
+		"in the harness has seen every row and the end marker. The broker's and that consumer's CPU are the harness's, "+
+		"not in cdcd's CPU s/M, but they share the machine's cores with cdcd")
 	return res, nil
 }
 
@@ -83,7 +88,7 @@ func prepareBacklog(ctx context.Context, c *pgx.Conn, v backlogVariant, rows int
 		}
 	}
 	// The slots exist before the load, so the whole load is their backlog.
-	for _, s := range []string{limitSlot, cdcdSlot, discardSlot} {
+	for _, s := range []string{limitSlot, cdcdSlot, discardSlot, kafkaEOSSlot, kafkaALOSlot} {
 		if err := createSlot(ctx, c, s); err != nil {
 			return b, err
 		}
@@ -143,30 +148,142 @@ func runBacklogVariant(ctx context.Context, env Env, v backlogVariant) ([]Measur
 	notes := []string{fmt.Sprintf("%s: loaded %d rows in %.1f s (%.0f rows/s); backlog ends at %s",
 		v.name, env.Rows, b.load.Seconds(), float64(env.Rows)/b.load.Seconds(), formatLSN(b.endpos))}
 
-	var limit, m, d Measurement
+	var limit, m, d, eos, alo Measurement
 	steps := []func() error{
 		func() (err error) { limit, err = drainRecvlogical(ctx, env, pg, c, b, dir); return err },
 		func() (err error) { m, err = drainCDCD(ctx, env, pg, c, b, dir, false); return err },
 		func() (err error) { d, err = drainCDCD(ctx, env, pg, c, b, dir, true); return err },
+		func() (err error) { eos, err = drainCDCDKafka(ctx, env, pg, b, dir, true); return err },
+		func() (err error) { alo, err = drainCDCDKafka(ctx, env, pg, b, dir, false); return err },
 	}
 	if env.CDCDFirst {
-		steps[0], steps[1], steps[2] = steps[1], steps[2], steps[0]
+		steps = append(steps[1:], steps[0])
 	}
 	for _, step := range steps {
 		if err := step(); err != nil {
 			return nil, nil, err
 		}
 	}
-	limit.Variant, m.Variant, d.Variant = v.name, v.name, v.name
-	limit.Ratio = 1
-	if l := limit.EventsPerSec(); l > 0 {
-		m.Ratio = m.EventsPerSec() / l
-		d.Ratio = d.EventsPerSec() / l
+	ms := []Measurement{limit, m, d, eos, alo}
+	for i := range ms {
+		ms[i].Variant = v.name
+		if l := limit.EventsPerSec(); l > 0 {
+			ms[i].Ratio = ms[i].EventsPerSec() / l
+		}
+	}
+	ms[0].Ratio = 1
+	if o, ok := eosOverhead(alo.EventsPerSec(), eos.EventsPerSec()); ok {
+		notes = append(notes, fmt.Sprintf("%s: exactly-once overhead (at-least-once events/s ÷ exactly-once events/s − 1): %.1f%%", v.name, o*100))
 	}
 	env.Log.Info("drained", "variant", v.name,
-		"recvlogical_events_per_s", int(limit.EventsPerSec()), "cdcd_events_per_s", int(m.EventsPerSec()),
-		"ratio", fmt.Sprintf("%.2f", m.Ratio), "discard_ratio", fmt.Sprintf("%.2f", d.Ratio))
-	return []Measurement{limit, m, d}, notes, nil
+		"recvlogical_events_per_s", int(limit.EventsPerSec()), "cdcd_events_per_s", int(ms[1].EventsPerSec()),
+		"ratio", fmt.Sprintf("%.2f", ms[1].Ratio), "discard_ratio", fmt.Sprintf("%.2f", ms[2].Ratio),
+		"kafka_eos_ratio", fmt.Sprintf("%.2f", ms[3].Ratio), "kafka_alo_ratio", fmt.Sprintf("%.2f", ms[4].Ratio))
+	return ms, notes, nil
+}
+
+// eosOverhead is how much faster at least once is than exactly once,
+// alo/eos − 1 (0.05 for 5%), with ok false when either is not positive.
+func eosOverhead(alo, eos float64) (overhead float64, ok bool) {
+	if alo <= 0 || eos <= 0 {
+		return 0, false
+	}
+	return alo/eos - 1, true
+}
+
+// Consumer names of the Kafka backlog drains.
+const (
+	kafkaEOSConsumer = "cdcd → kafka (exactly once)"
+	kafkaALOConsumer = "cdcd → kafka (at least once)"
+)
+
+// eosOverheadNotes gives, for each scenario and variant with both Kafka
+// consumers in rows, the exactly-once overhead computed from the medians.
+func eosOverheadNotes(rows []Row) []string {
+	type key struct{ s, v string }
+	var order []key
+	eos, alo := map[key]float64{}, map[key]float64{}
+	for _, r := range rows {
+		k := key{r.Scenario, r.Variant}
+		switch r.Consumer {
+		case kafkaEOSConsumer:
+			eos[k] = r.EventsPerSec
+			order = append(order, k)
+		case kafkaALOConsumer:
+			alo[k] = r.EventsPerSec
+		}
+	}
+	var notes []string
+	for _, k := range order {
+		if o, ok := eosOverhead(alo[k], eos[k]); ok {
+			notes = append(notes, fmt.Sprintf("%s, %s: exactly-once overhead from the medians (at-least-once events/s ÷ exactly-once events/s − 1): %.1f%%", k.s, k.v, o*100))
+		}
+	}
+	return notes
+}
+
+// drainCDCDKafka drains a slot with cdcd into a Kafka broker of its own
+// (kfake, in this process), exactly once or at least once, until a
+// read_committed consumer in this process has seen every row and the end
+// marker; that moment is the delivery time. cdcd is then stopped with
+// SIGTERM. The broker's and the consumer's CPU are the harness's, not in
+// the measured Usage.
+func drainCDCDKafka(ctx context.Context, env Env, pg *testenv.PG, b backlog, dir string, exactlyOnce bool) (Measurement, error) {
+	env.Log.Info("draining with cdcd into Kafka", "exactly_once", exactlyOnce)
+	slot, consumer, sub := kafkaALOSlot, kafkaALOConsumer, "kafka-alo"
+	if exactlyOnce {
+		slot, consumer, sub = kafkaEOSSlot, kafkaEOSConsumer, "kafka-eos"
+	}
+	dir = filepath.Join(dir, sub)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return Measurement{}, err
+	}
+	k, err := testenv.StartKafka()
+	if err != nil {
+		return Measurement{}, err
+	}
+	defer k.Close()
+	cl, err := newReadCommittedConsumer(k.Brokers(), benchTopic, benchEndTopic)
+	if err != nil {
+		return Measurement{}, err
+	}
+	defer cl.Close()
+	cctx, cancel := context.WithTimeout(ctx, drainTimeout(env.Rows)+time.Minute)
+	defer cancel()
+	if err := createTopics(cctx, cl, benchTopic, benchEndTopic); err != nil {
+		return Measurement{}, err
+	}
+	ws := followWalsender(cctx, pg, slot, 10*time.Millisecond)
+	defer ws.stop()
+	p, err := startCDCD(cctx, env.CDCD, dir, cdcdConfig{
+		DSN: pg.DSN(benchDB), Tables: []string{"public.bench", "public.bench_end"},
+		Slot: slot, Publication: publication, StateDir: filepath.Join(dir, "state"),
+		Kafka: &kafkaSinkConfig{Brokers: k.Brokers(), ExactlyOnce: exactlyOnce},
+	}, nil)
+	if err != nil {
+		return Measurement{}, err
+	}
+	wctx, cancel2 := context.WithTimeout(cctx, drainTimeout(env.Rows))
+	defer cancel2()
+	doneAt, err := waitBacklogDelivered(wctx, cl, p, &backlogDelivery{rows: env.Rows})
+	if err != nil {
+		if !p.exited() {
+			err = fmt.Errorf("%w; goroutine dump in %s", err, p.logPath)
+			p.dumpAndKill()
+		}
+		return Measurement{}, err
+	}
+	wcpu, err := ws.stop()
+	if err != nil {
+		p.stop(cctx)
+		return Measurement{}, err
+	}
+	u, _, err := p.stop(cctx)
+	if err != nil {
+		return Measurement{}, err
+	}
+	return Measurement{Scenario: backlogScenario, Consumer: consumer,
+		Events: env.Rows, Elapsed: doneAt.Sub(p.start), Usage: u, WalsenderCPU: wcpu}, nil
 }
 
 // drainRecvlogical drains the limit slot with pg_recvlogical up to the end

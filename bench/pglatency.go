@@ -12,15 +12,46 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/cdcd-dev/cdcd/internal/testenv"
 )
 
 // pgLatencyJSONL measures end-to-end latency, source commit → line read
 // from cdcd's standard output, while a steady writer inserts env.Rate rows
-// per second in 10-row transactions for env.Duration. Commit times come
-// from the events' source.commit_ts; writer, server, cdcd and harness share
-// one machine and so one clock.
+// (default 2,000) per second in 10-row transactions for env.Duration.
+// Commit times come from the events' source.commit_ts; writer, server,
+// cdcd and harness share one machine and so one clock.
 func pgLatencyJSONL(ctx context.Context, env Env) (Result, error) {
-	const scenario, txnRows = "pg-latency-jsonl", 10
+	return pgLatency(ctx, env, false)
+}
+
+// pgLatencyKafka is pgLatencyJSONL with cdcd writing exactly once to an
+// in-process Kafka broker (kfake) and the latency taken when a
+// read_committed consumer in the harness receives the record; env.Rate
+// defaults to 5,000 rows/s.
+func pgLatencyKafka(ctx context.Context, env Env) (Result, error) {
+	return pgLatency(ctx, env, true)
+}
+
+// Default writer rates of the latency scenarios, for -rate 0.
+const (
+	latencyJSONLRate = 2000
+	latencyKafkaRate = 5000
+)
+
+func pgLatency(ctx context.Context, env Env, kafka bool) (Result, error) {
+	const txnRows = 10
+	scenario, consumer := "pg-latency-jsonl", "cdcd → jsonl pipe"
+	if kafka {
+		scenario, consumer = "pg-latency-kafka", "cdcd → kafka (exactly once), read_committed consumer"
+	}
+	if env.Rate == 0 {
+		env.Rate = latencyJSONLRate
+		if kafka {
+			env.Rate = latencyKafkaRate
+		}
+	}
 	if env.Rate < txnRows || env.Duration <= 0 {
 		return Result{}, fmt.Errorf("-rate must be at least %d rows/s and -duration positive", txnRows)
 	}
@@ -47,31 +78,63 @@ func pgLatencyJSONL(ctx context.Context, env Env) (Result, error) {
 		return Result{}, err
 	}
 
-	r, w, err := os.Pipe()
-	if err != nil {
-		return Result{}, err
-	}
-	defer r.Close()
 	cctx, cancel := context.WithTimeout(ctx, env.Duration+2*time.Minute)
 	defer cancel()
-	ws := followWalsender(cctx, pg, cdcdSlot, 50*time.Millisecond)
-	defer ws.stop()
-	p, err := startCDCD(cctx, env.CDCD, env.WorkDir, cdcdConfig{
+	rd := &latencyReader{want: total, enough: make(chan struct{})}
+	readDone := make(chan error, 1)
+	cfg := cdcdConfig{
 		DSN: pg.DSN(benchDB), Tables: []string{"public.bench"},
 		Slot: cdcdSlot, Publication: publication, SinkPath: "-", StateDir: filepath.Join(env.WorkDir, "state"),
-	}, w)
-	w.Close() // cdcd has its own copy; EOF comes when it exits
-	if err != nil {
-		return Result{}, err
+	}
+	var p *proc
+	// stopReading ends the reader after cdcd stopped: the pipe's EOF ends
+	// the jsonl reader; the Kafka consumer needs its context cancelled.
+	stopReading := func() {}
+	if kafka {
+		k, err := testenv.StartKafka()
+		if err != nil {
+			return Result{}, err
+		}
+		defer k.Close()
+		cl, err := newReadCommittedConsumer(k.Brokers(), benchTopic)
+		if err != nil {
+			return Result{}, err
+		}
+		defer cl.Close()
+		if err := createTopics(cctx, cl, benchTopic); err != nil {
+			return Result{}, err
+		}
+		cfg.Kafka = &kafkaSinkConfig{Brokers: k.Brokers(), ExactlyOnce: true}
+		rctx, rcancel := context.WithCancel(cctx)
+		defer rcancel()
+		stopReading = rcancel
+		go func() { readDone <- rd.consume(rctx, cl) }()
+	}
+	ws := followWalsender(cctx, pg, cdcdSlot, 50*time.Millisecond)
+	defer ws.stop()
+	if kafka {
+		p, err = startCDCD(cctx, env.CDCD, env.WorkDir, cfg, nil)
+		if err != nil {
+			return Result{}, err
+		}
+	} else {
+		r, w, err := os.Pipe()
+		if err != nil {
+			return Result{}, err
+		}
+		defer r.Close()
+		p, err = startCDCD(cctx, env.CDCD, env.WorkDir, cfg, w)
+		w.Close() // cdcd has its own copy; EOF comes when it exits
+		if err != nil {
+			return Result{}, err
+		}
+		go func() { readDone <- rd.read(r) }()
 	}
 	stopCDCD := func() (Usage, error) {
 		u, _, err := p.stop(context.WithoutCancel(cctx))
+		stopReading()
 		return u, err
 	}
-
-	rd := &latencyReader{want: total, enough: make(chan struct{})}
-	readDone := make(chan error, 1)
-	go func() { readDone <- rd.read(r) }()
 
 	if err := waitSlotActive(cctx, c, cdcdSlot, 30*time.Second); err != nil {
 		stopCDCD()
@@ -134,13 +197,17 @@ func pgLatencyJSONL(ctx context.Context, env Env) (Result, error) {
 	}
 
 	var res Result
+	if kafka {
+		res.Notes = append(res.Notes, scenario+": the kfake broker and the read_committed consumer run in the harness process; "+
+			"their CPU is not in cdcd's CPU s/M")
+	}
 	if got := float64(total) / writeSpan.Seconds(); got < 0.95*float64(env.Rate) {
 		res.Notes = append(res.Notes, fmt.Sprintf("%s: the writer reached only %.0f of %d rows/s", scenario, got, env.Rate))
 	}
 	res.Measurements = []Measurement{{
 		Scenario: scenario,
 		Variant:  fmt.Sprintf("%d rows/s in %d-row txns for %s", env.Rate, txnRows, env.Duration),
-		Consumer: "cdcd → jsonl pipe",
+		Consumer: consumer,
 		Events:   total,
 		Elapsed:  rd.last.Sub(start),
 		Usage:    u,
@@ -168,20 +235,54 @@ type latencyReader struct {
 func (l *latencyReader) read(r io.Reader) error {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 1<<20), 64<<20)
-	l.latencies = make([]time.Duration, 0, l.want)
 	for sc.Scan() {
-		now := time.Now()
-		ts, ok := commitTS(sc.Bytes())
-		if !ok {
-			return fmt.Errorf("line %d has no source.commit_ts: %.200s", l.count.Load()+1, sc.Bytes())
-		}
-		l.latencies = append(l.latencies, now.Sub(ts))
-		if l.count.Add(1) == int64(l.want) {
-			l.last = now
-			close(l.enough)
+		if err := l.add(time.Now(), sc.Bytes()); err != nil {
+			return err
 		}
 	}
 	return sc.Err()
+}
+
+// consume polls cl until ctx ends, each record's value an event; it
+// returns nil when ctx ends and the first fetch error otherwise.
+func (l *latencyReader) consume(ctx context.Context, cl *kgo.Client) error {
+	for {
+		fs := cl.PollFetches(ctx)
+		now := time.Now()
+		if ctx.Err() != nil {
+			return nil
+		}
+		for _, fe := range fs.Errors() {
+			return fmt.Errorf("consuming %s: %w", fe.Topic, fe.Err)
+		}
+		var err error
+		fs.EachRecord(func(r *kgo.Record) {
+			if err == nil {
+				err = l.add(now, r.Value)
+			}
+		})
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// add records the event line received at now. Lines without a commit_ts
+// are an error. It closes enough when the want-th line arrives.
+func (l *latencyReader) add(now time.Time, line []byte) error {
+	if l.latencies == nil {
+		l.latencies = make([]time.Duration, 0, l.want)
+	}
+	ts, ok := commitTS(line)
+	if !ok {
+		return fmt.Errorf("event %d has no source.commit_ts: %.200s", l.count.Load()+1, line)
+	}
+	l.latencies = append(l.latencies, now.Sub(ts))
+	if l.count.Add(1) == int64(l.want) {
+		l.last = now
+		close(l.enough)
+	}
+	return nil
 }
 
 var commitTSKey = []byte(`"commit_ts":"`)

@@ -7,7 +7,9 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -15,7 +17,9 @@ import (
 // Usage is what the kernel accounted to one finished process.
 type Usage struct {
 	User, Sys time.Duration
-	MaxRSS    int64 // peak resident set size, bytes
+	// MaxRSS is the peak resident set size in bytes: from wait4 in
+	// usageFromRusage, replaced by proc.wait with VmHWM sampled from /proc.
+	MaxRSS int64
 }
 
 // CPU is User + Sys.
@@ -43,6 +47,9 @@ type proc struct {
 	start   time.Time
 	logPath string
 
+	// hwm is the largest VmHWM sampled from /proc, bytes; 0 if none.
+	hwm atomic.Int64
+
 	done    chan struct{} // closed when the process has exited
 	end     time.Time     // set before done is closed
 	waitErr error         // set before done is closed
@@ -67,6 +74,7 @@ func startProc(ctx context.Context, name, path string, args []string, stdout *os
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("starting %s: %w", name, err)
 	}
+	go p.sampleHWM(20 * time.Millisecond)
 	go func() {
 		err := cmd.Wait()
 		p.end, p.waitErr = time.Now(), err
@@ -80,6 +88,46 @@ func startProc(ctx context.Context, name, path string, args []string, stdout *os
 		}
 	})
 	return p, nil
+}
+
+// sampleHWM records the process's VmHWM (its own peak RSS since exec)
+// every interval until it exits; growth in its last interval is missed.
+func (p *proc) sampleHWM(interval time.Duration) {
+	path := fmt.Sprintf("/proc/%d/status", p.cmd.Process.Pid)
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		if data, err := os.ReadFile(path); err == nil {
+			if n, ok := parseVmHWM(string(data)); ok && n > p.hwm.Load() {
+				p.hwm.Store(n)
+			}
+		}
+		select {
+		case <-p.done:
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// parseVmHWM returns the VmHWM line of a /proc/PID/status, in bytes.
+func parseVmHWM(status string) (int64, bool) {
+	for _, line := range strings.Split(status, "\n") {
+		rest, ok := strings.CutPrefix(line, "VmHWM:")
+		if !ok {
+			continue
+		}
+		f := strings.Fields(rest)
+		if len(f) != 2 || f[1] != "kB" {
+			return 0, false
+		}
+		n, err := strconv.ParseInt(f[0], 10, 64)
+		if err != nil {
+			return 0, false
+		}
+		return n * 1024, true
+	}
+	return 0, false
 }
 
 // exited reports whether the process has exited.
@@ -109,6 +157,11 @@ func (p *proc) wait(ctx context.Context) (Usage, time.Duration, error) {
 		ru, _ := ps.SysUsage().(*syscall.Rusage)
 		u = usageFromRusage(ru)
 	}
+	// wait4's ru_maxrss is no good here: Go starts children with
+	// CLONE_VM|CLONE_VFORK and Linux keeps the parent's peak RSS across
+	// exec, so every child would report at least the harness's own peak
+	// (hundreds of MiB with an in-process Kafka broker).
+	u.MaxRSS = p.hwm.Load()
 	if p.waitErr != nil {
 		return u, wall, fmt.Errorf("%s: %w%s", p.name, p.waitErr, p.logTail())
 	}
