@@ -155,7 +155,29 @@ admin: {listen: "127.0.0.1:0"}
 			}
 		}
 	}
-	t.Logf("%d changes exactly once and in order per row across %d kill -9s", total, kills)
+	// The same through a third-party client: kcat with read_committed.
+	out, err := exec.Command("kcat", "-b", k.Brokers()[0], "-C", "-t", "cdc.public.accounts", "-o", "beginning", "-e",
+		"-X", "isolation.level=read_committed", "-q", "-f", "%h\n").CombinedOutput()
+	if err != nil {
+		t.Fatalf("kcat (make test installs it): %v\n%s", err, out)
+	}
+	kcatIDs := map[string]int{}
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		for _, h := range strings.Split(line, ",") {
+			if id, ok := strings.CutPrefix(h, "cdcd-id="); ok {
+				kcatIDs[id]++
+			}
+		}
+	}
+	if len(kcatIDs) != want {
+		t.Fatalf("kcat read_committed sees %d distinct events, want %d", len(kcatIDs), want)
+	}
+	for id, n := range kcatIDs {
+		if n != 1 || ids[id] != 1 {
+			t.Fatalf("kcat sees event %s %d times", id, n)
+		}
+	}
+	t.Logf("%d changes exactly once and in order per row across %d kill -9s (franz-go and kcat, read_committed)", total, kills)
 }
 
 func tail(s string, n int) string {
