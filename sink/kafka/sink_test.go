@@ -580,8 +580,8 @@ func TestOutboxMessagesAreWrittenAsTheirPayload(t *testing.T) {
 	topic := opts.Pipeline + ".outbox.event.order"
 	msg := func(i uint32, id, agg string, payload []byte) event.Event {
 		return event.Event{Op: event.OpMessage, Topic: topic, Source: &event.SourceInfo{ServerID: "s1"},
-			Table: event.TableID{Namespace: "public", Name: "outbox"},
-			Key:   event.Row{{Name: "aggregateid", Value: event.String(agg)}},
+			Table:   event.TableID{Namespace: "public", Name: "outbox"},
+			Key:     event.Row{{Name: "aggregateid", Value: event.String(agg)}},
 			Message: &event.Message{Prefix: id, Content: payload},
 			Pos:     event.Position{Commit: 9, Index: i}}
 	}
